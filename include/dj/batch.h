@@ -1,0 +1,105 @@
+/* A batch: raw JSONL lines of one shard, their decoded text, keep bits, lazily computed
+ * per-sample intermediates (code-point length, lines, words) and stats columns.
+ * Operators read and write samples only through this API. */
+#ifndef DJ_BATCH_H
+#define DJ_BATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "dj/arena.h"
+#include "dj/text.h"
+
+typedef struct dj_batch dj_batch;
+
+/* A stat value (Data-Juicer keeps Python ints, floats, bools, strings, or lists). */
+typedef enum dj_val_kind {
+	DJ_VAL_NONE = 0, DJ_VAL_INT, DJ_VAL_REAL, DJ_VAL_BOOL, DJ_VAL_STR, DJ_VAL_JSON,
+} dj_val_kind;
+
+typedef struct dj_value {
+	dj_val_kind kind;
+	union {
+		int64_t i;
+		double d;
+		bool b;
+		dj_span s;      /* DJ_VAL_STR: bytes in the batch arena */
+		json_t *j;      /* DJ_VAL_JSON: a reference owned by the batch */
+	} u;
+} dj_value;
+
+#define DJ_VALUE_INT(x)  ((dj_value){ .kind = DJ_VAL_INT,  .u.i = (x) })
+#define DJ_VALUE_REAL(x) ((dj_value){ .kind = DJ_VAL_REAL, .u.d = (x) })
+#define DJ_VALUE_BOOL(x) ((dj_value){ .kind = DJ_VAL_BOOL, .u.b = (x) })
+
+/* Which cached word list (spec section 3). */
+typedef enum dj_words_kind {
+	DJ_WORDS_SPLIT = 0,         /* split_on_whitespace(text, newline=True, tab=True) */
+	DJ_WORDS_REFINED,           /* ... then strip SPECIAL_CHARACTERS, drop empties */
+	DJ_WORDS_REFINED_LOWER,     /* ... lower-cased first, then stripped */
+	DJ_WORDS__COUNT
+} dj_words_kind;
+
+/** Number of samples in the batch (alive or not). */
+size_t dj_batch_len(const dj_batch *b);
+
+/** Is sample @i still kept (no filter dropped it)? Ops skip samples that are not alive. */
+bool dj_batch_alive(const dj_batch *b, size_t i);
+
+/** Drop sample @i (filters only). */
+void dj_batch_drop(dj_batch *b, size_t i);
+
+/** Drop sample @i because the op failed on it (skip_op_error); logs @fmt with file:line.
+ *  Returns 0, or the error code when skip_op_error is off (the run then stops). */
+int dj_batch_fail(dj_batch *b, size_t i, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/** The current text of sample @i (borrowed; valid until the batch is reset or the text set). */
+dj_span dj_batch_text(const dj_batch *b, size_t i);
+
+/** Replace the text of sample @i with @text (a no-op when the bytes are equal). @text
+ *  must stay valid as long as the batch: it lives in dj_batch_arena(), or is a sub-span of
+ *  the sample's current text. Invalidates the sample's intermediates. */
+int dj_batch_set_text(dj_batch *b, size_t i, dj_span text);
+
+/** The batch arena: scratch and result memory for ops, freed when the batch is reset. */
+dj_arena *dj_batch_arena(dj_batch *b);
+
+/* ---- shared intermediates, computed once per sample and text version ---------- */
+
+/** len(text) in code points. */
+size_t dj_batch_cplen(dj_batch *b, size_t i);
+
+/** text.splitlines() (borrowed spans). */
+int dj_batch_lines(dj_batch *b, size_t i, const dj_span **lines, size_t *n_lines);
+
+/** A cached word list of @kind (borrowed spans). */
+int dj_batch_words(dj_batch *b, size_t i, dj_words_kind kind, const dj_span **words, size_t *n_words);
+
+/* ---- stats -------------------------------------------------------------------- */
+
+/** The value of stats column @col for sample @i: set earlier in this run, or present in
+ *  the input's `__dj__stats__` under the column's name (Data-Juicer reuses such stats).
+ *  Returns false if neither. */
+bool dj_batch_stat_get(dj_batch *b, size_t i, int col, dj_value *out);
+
+/** Numeric convenience: true and *out if the stat exists and is a number or bool. */
+bool dj_batch_stat_num(dj_batch *b, size_t i, int col, double *out);
+
+/** Store stat @col of sample @i. A DJ_VAL_JSON value's reference is taken over by the batch. */
+int dj_batch_stat_set(dj_batch *b, size_t i, int col, dj_value v);
+
+/* ---- other fields --------------------------------------------------------------- */
+
+/** The value at dotted path @path ("meta.lang") of sample @i, parsed on demand.
+ *  Returns 0 and a borrowed *out (valid while the batch holds the sample), or
+ *  DJ_ENOTFOUND if some level is missing or not an object. */
+int dj_batch_field(dj_batch *b, size_t i, const char *path, json_t **out);
+
+/** The sample's `__dj__suffix__` field if it has one, else the suffix of its source file
+ *  (".jsonl", ".txt", ...). Borrowed. */
+dj_span dj_batch_suffix(dj_batch *b, size_t i);
+
+#endif

@@ -1,0 +1,28 @@
+/* Running a recipe: shards -> batches -> ops -> part files -> export, with accounting. */
+#ifndef DJ_EXEC_H
+#define DJ_EXEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dj/dist.h"
+#include "dj/recipe.h"
+
+#define DJ_RUN_OPTIONS_VERSION 1
+
+typedef struct dj_run_options {
+	unsigned version;
+	bool strict;            /* a malformed input line is fatal instead of rejected */
+	size_t batch_bytes;     /* bytes of input lines per batch */
+	bool quiet;             /* no summary table on stdout */
+} dj_run_options;
+
+#define DJ_RUN_OPTIONS_INIT { DJ_RUN_OPTIONS_VERSION, false, (size_t)4 << 20, false }
+
+/** Run @r over its dataset. Collective on @d: every rank calls it with the same recipe.
+ *  Writes export_path (atomically), <work_dir>/summary.json, rejected lines under
+ *  <work_dir>/rejected/ and, with open_tracer, <work_dir>/trace/. Returns 0, or the same
+ *  negative code on every rank (the message is set on the rank that failed). */
+int dj_exec_run_all(dj_dist *d, const dj_recipe *r, const dj_run_options *opts);
+
+#endif

@@ -1,0 +1,34 @@
+/* PCRE2 (UTF + UCP, JIT) wrapper with Python re.sub semantics, for mappers. */
+#ifndef DJ_REGEX_H
+#define DJ_REGEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dj/arena.h"
+#include "dj/text.h"
+
+typedef struct dj_regex dj_regex;
+
+#define DJ_RE_DOTALL    (1u << 0)
+#define DJ_RE_MULTILINE (1u << 1)
+#define DJ_RE_IGNORECASE (1u << 2)
+
+/** Compile @pattern (Python `regex` syntax as far as PCRE2 shares it) with UTF|UCP and JIT.
+ *  A leading r'...' / r"..." wrapper (Data-Juicer's YAML convention) is stripped.
+ *  Errors are DJ_EINVAL with the pattern, offset and PCRE2's message. */
+int dj_regex_new(dj_regex **out, const char *pattern, unsigned flags);
+void dj_regex_free(dj_regex *re);
+
+/** Check a Python re.sub replacement template (\1, \g<1>, \g<name>, \n, \\). */
+int dj_regex_check_repl(const dj_regex *re, const char *repl);
+
+/** re.sub(pattern, repl, text): every non-overlapping match replaced. The result lives
+ *  in @a (or is @text itself when nothing matched; *changed says which). Errors (match
+ *  limits) are DJ_EINVAL. Thread-compatible: one dj_regex per thread. */
+int dj_regex_sub(dj_span *out, bool *changed, dj_regex *re, dj_span text, const char *repl, dj_arena *a);
+
+/** Does @re match anywhere in @text? */
+int dj_regex_search(bool *found, dj_regex *re, dj_span text);
+
+#endif

@@ -1,0 +1,301 @@
+/* specified_numeric_field_filter: keep samples whose field `field_key` (dotted path,
+ * "meta.key1.count") is a number in [min_value, max_value] (spec 4.2; bounds per the common
+ * filter keep rule, so closedness flags and reversed_range apply). The value must pass
+ * Data-Juicer's is_number(): truthy and accepted by Python float(), so numeric strings
+ * count ("36", " 13.5 ", "1_000", "1e3", "inf", full-width "３６"), while 0, 0.0, false,
+ * "", null and non-numeric strings are not numbers and are always dropped, even with
+ * reversed_range. An empty field_key keeps every sample.
+ * Stat: the value itself, stored under the name field_key (reused when the input's
+ * __dj__stats__ already has that key). A missing last key reads as null (Hugging Face
+ * datasets give None for keys absent from some rows); a missing or non-object parent
+ * level, or a non-empty list or mapping value (float() raises TypeError), is an op error,
+ * so the sample is dropped under skip_op_error. Departure: an empty field_key keeps all
+ * samples (Data-Juicer's compute_stats would fail on every sample).
+ *
+ * Example, {field_key: "meta.star", min_value: 10, max_value: 70}:
+ *   {"text":"a","meta":{"star":"36"}}  -> kept
+ *   {"text":"b","meta":{"star":6}}     -> dropped
+ *   {"text":"c","meta":{"star":0}}     -> dropped (0 is not a number to is_number)
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <utf8proc.h>
+
+#include "dj/dj.h"
+
+typedef struct snf_cfg {
+	dj_filter_common common;
+	char *field_key;
+	double min_value;
+	double max_value;
+} snf_cfg;
+
+typedef struct snf_state {
+	dj_filter_common common;
+	double min_value, max_value;
+	char *field_key;        /* NULL: keep everything, no stats */
+	char *parent_key;       /* field_key without its last level; NULL if it has one level */
+	int col;
+} snf_state;
+
+static const dj_param_spec snf_params[] = {
+	DJ_FILTER_COMMON_PARAMS(snf_cfg),
+	{ "field_key", DJ_PARAM_STR, offsetof(snf_cfg, field_key), 0, 0, "\"\"",
+	  "numeric field to test; nested levels separated by '.'", 0 },
+	{ "min_value", DJ_PARAM_FLOAT, offsetof(snf_cfg, min_value), -HUGE_VAL, HUGE_VAL,
+	  "-" DJ_SYS_MAXSIZE, "minimum value", 0 },
+	{ "max_value", DJ_PARAM_FLOAT, offsetof(snf_cfg, max_value), -HUGE_VAL, HUGE_VAL,
+	  DJ_SYS_MAXSIZE, "maximum value", 0 },
+};
+
+static void snf_free(void *state)
+{
+	snf_state *st = state;
+
+	if (!st)
+		return;
+	free(st->field_key);
+	free(st->parent_key);
+	free(st);
+}
+
+static int snf_init(void **state_out, const void *cfg, dj_ctx *ctx)
+{
+	const snf_cfg *c = cfg;
+	snf_state *st = calloc(1, sizeof(*st));
+	int rc = 0;
+
+	if (!st)
+		return dj_error_set(DJ_ENOMEM, "specified_numeric_field_filter: out of memory");
+	st->common = c->common;
+	st->min_value = c->min_value;
+	st->max_value = c->max_value;
+	if (c->field_key && c->field_key[0]) {
+		const char *dot = strrchr(c->field_key, '.');
+		if (!(st->field_key = strdup(c->field_key)) ||
+		    (dot && !(st->parent_key = strndup(c->field_key, (size_t)(dot - c->field_key))))) {
+			rc = dj_error_set(DJ_ENOMEM, "specified_numeric_field_filter: out of memory");
+			goto out;
+		}
+		rc = dj_ctx_stat_column(ctx, st->field_key, &st->col);
+	}
+out:
+	if (rc < 0) {
+		snf_free(st);
+		return rc;
+	}
+	*state_out = st;
+	return 0;
+}
+
+/* ---- Python float(str) ------------------------------------------------------------ */
+
+/* The value of a Unicode decimal digit (category Nd), or -1. Unicode encodes each
+ * decimal digit set as a run 0..9, and adjacent runs are whole, so the digit is the
+ * distance to the start of the Nd run, modulo 10. */
+static int uc_decimal(uint32_t c)
+{
+	int back = 0;
+
+	if (utf8proc_category((utf8proc_int32_t)c) != UTF8PROC_CATEGORY_ND)
+		return -1;
+	while (back < 60 && utf8proc_category((utf8proc_int32_t)(c - (uint32_t)back - 1)) == UTF8PROC_CATEGORY_ND)
+		back++;
+	return back % 10;
+}
+
+/* Consume digits with single '_' between digits (PEP 515) from s[*i..n); copy the digits
+ * to out[*o..]. Returns the number of digits, or -1 on a misplaced underscore. */
+static long digits(const char *s, size_t n, size_t *i, char *out, size_t *o)
+{
+	long count = 0;
+
+	while (*i < n) {
+		if (s[*i] >= '0' && s[*i] <= '9') {
+			out[(*o)++] = s[(*i)++];
+			count++;
+		} else if (s[*i] == '_' && count > 0 && *i + 1 < n && s[*i + 1] >= '0' && s[*i + 1] <= '9') {
+			(*i)++;
+		} else {
+			break;
+		}
+	}
+	return count;
+}
+
+static bool ieq(const char *a, size_t n, const char *lit)
+{
+	if (strlen(lit) != n)
+		return false;
+	for (size_t k = 0; k < n; k++)
+		if ((a[k] | 0x20) != lit[k])
+			return false;
+	return true;
+}
+
+/* Python float(@s): surrounding whitespace ignored, [sign] digits [. digits] [e [sign]
+ * digits] with PEP 515 underscores, or [sign] inf / infinity / nan in any case. Unicode
+ * decimal digits count as digits. Scratch comes from @a. */
+static bool py_float(dj_span s, dj_arena *a, double *out)
+{
+	char *asc, *clean;
+	size_t n = 0, i = 0, o = 0;
+	long int_d, frac_d = 0;
+	const char *p, *end;
+	bool neg = false;
+
+	s = dj_text_strip(s);
+	if (s.len == 0)
+		return false;
+	if (!(asc = dj_arena_alloc(a, 2 * s.len + 2)))
+		return false;
+	clean = asc + s.len + 1;
+	for (p = s.p, end = s.p + s.len; p < end;) {
+		uint32_t c = dj_utf8_next(&p);
+		int d;
+		if (c < 0x80)
+			asc[n++] = (char)c;
+		else if ((d = uc_decimal(c)) >= 0)
+			asc[n++] = (char)('0' + d);
+		else
+			return false;
+	}
+	if (asc[i] == '+' || asc[i] == '-') {
+		neg = asc[i] == '-';
+		clean[o++] = asc[i++];
+	}
+	if (ieq(asc + i, n - i, "inf") || ieq(asc + i, n - i, "infinity")) {
+		*out = neg ? -HUGE_VAL : HUGE_VAL;
+		return true;
+	}
+	if (ieq(asc + i, n - i, "nan")) {
+		*out = NAN;
+		return true;
+	}
+	int_d = digits(asc, n, &i, clean, &o);
+	if (i < n && asc[i] == '.') {
+		clean[o++] = asc[i++];
+		frac_d = digits(asc, n, &i, clean, &o);
+	}
+	if (int_d + frac_d == 0)
+		return false;
+	if (i < n && (asc[i] == 'e' || asc[i] == 'E')) {
+		clean[o++] = asc[i++];
+		if (i < n && (asc[i] == '+' || asc[i] == '-'))
+			clean[o++] = asc[i++];
+		if (digits(asc, n, &i, clean, &o) == 0)
+			return false;
+	}
+	if (i != n)
+		return false;
+	clean[o] = '\0';
+	*out = strtod(clean, NULL);
+	return true;
+}
+
+/* Data-Juicer's is_number(v) and float(v): returns 1 (number, *out set), 0 (not a
+ * number), or -1 (float() raises TypeError: a non-empty list or mapping). */
+static int to_number(const dj_value *v, dj_arena *a, double *out)
+{
+	switch (v->kind) {
+	case DJ_VAL_INT: *out = (double)v->u.i; return v->u.i != 0;
+	case DJ_VAL_REAL: *out = v->u.d; return v->u.d != 0.0;
+	case DJ_VAL_BOOL: *out = 1.0; return v->u.b;
+	case DJ_VAL_STR: return py_float(v->u.s, a, out);
+	case DJ_VAL_JSON:
+		if (json_is_array(v->u.j))
+			return json_array_size(v->u.j) ? -1 : 0;
+		if (json_is_object(v->u.j))
+			return json_object_size(v->u.j) ? -1 : 0;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* ---- the field value as a stat ---------------------------------------------------- */
+
+/* A JSON value as a stat: scalars as plain values (strings copied into the batch arena,
+ * as the parsed sample may be dropped when a mapper changes the text), others by reference. */
+static int stat_of_json(dj_value *out, dj_batch *b, json_t *j)
+{
+	switch (json_typeof(j)) {
+	case JSON_INTEGER: *out = DJ_VALUE_INT(json_integer_value(j)); return 0;
+	case JSON_REAL: *out = DJ_VALUE_REAL(json_real_value(j)); return 0;
+	case JSON_TRUE: case JSON_FALSE: *out = DJ_VALUE_BOOL(json_is_true(j)); return 0;
+	case JSON_STRING: {
+		size_t len = json_string_length(j);
+		char *p = dj_arena_dup(dj_batch_arena(b), json_string_value(j), len + 1);
+		if (!p)
+			return DJ_ENOMEM;
+		out->kind = DJ_VAL_STR;
+		out->u.s = (dj_span){ p, len };
+		return 0;
+	}
+	default:
+		out->kind = DJ_VAL_JSON;
+		out->u.j = json_incref(j);
+		return 0;
+	}
+}
+
+/* The value of field_key for sample @i: the stat if known, else the field (stored as the
+ * stat). Returns 1 with *out, 0 if the sample was dropped as failed, or an error. */
+static int field_stat(dj_value *out, const snf_state *st, dj_batch *b, size_t i)
+{
+	json_t *j, *parent;
+	int rc;
+
+	if (dj_batch_stat_get(b, i, st->col, out))
+		return 1;
+	rc = dj_batch_field(b, i, st->field_key, &j);
+	if (rc == DJ_ENOTFOUND) {
+		if (st->parent_key && (dj_batch_field(b, i, st->parent_key, &parent) < 0 ||
+		    !json_is_object(parent)))
+			return dj_batch_fail(b, i, "'%s' not found (a parent level is missing or not a mapping)",
+				st->field_key);
+		j = json_null();
+	} else if (rc < 0) {
+		return dj_batch_fail(b, i, "%s", dj_error_last()->msg);
+	}
+	DJ_TRY(stat_of_json(out, b, j));
+	DJ_TRY(dj_batch_stat_set(b, i, st->col, *out));
+	return 1;
+}
+
+static int snf_process(void *state, dj_batch *b, dj_ctx *ctx)
+{
+	const snf_state *st = state;
+
+	if (!st->field_key)
+		return 0;
+	for (size_t i = 0, n = dj_batch_len(b); i < n; i++) {
+		dj_value v;
+		double x = 0.0;
+		int rc;
+
+		if (!dj_batch_alive(b, i))
+			continue;
+		if ((rc = field_stat(&v, st, b, i)) <= 0) {
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		rc = to_number(&v, dj_batch_arena(b), &x);
+		if (rc < 0)
+			DJ_TRY(dj_batch_fail(b, i, "float() argument must be a string or a real number, not '%s'",
+				json_is_array(v.u.j) ? "list" : "dict"));
+		else if (rc == 0 || !dj_filter_keep(&st->common, x, st->min_value, st->max_value))
+			dj_batch_drop(b, i);
+	}
+	return 0;
+}
+
+const dj_op_vtab dj_op_specified_numeric_field_filter = {
+	.version = DJ_OP_VTAB_VERSION, .name = "specified_numeric_field_filter", .kind = DJ_OP_FILTER,
+	.summary = "Keep samples whose numeric field_key value lies in [min_value, max_value]",
+	.params = snf_params, .n_params = DJ_ARRAY_LEN(snf_params), .cfg_size = sizeof(snf_cfg),
+	.init = snf_init, .process = snf_process, .free = snf_free,
+};

@@ -1,0 +1,39 @@
+/* clean_links_mapper: replace links (URLs, and anything shaped like "scheme:x" or "host.tld/").
+ *
+ * Data-Juicer: re.sub(pattern, repl, text, flags=re.DOTALL) with the Gruber-style default
+ * pattern below (case-insensitive through its leading (?i)). Any `word:` followed by '/' or
+ * [a-z0-9%] counts as a scheme and any `host.tld/` as a link, so "note:this is" -> " is",
+ * "mailto:abc@x.com ok" -> " ok", "a.b.cd/ef x" -> " x", "http://a.com/b)." -> ").".
+ * A user pattern may be written r'...'. Every default match holds a ':' (scheme) or a '.'
+ * (www. or host.tld/), so texts with neither skip the regex.
+ *
+ * Example: "This is a test,https://www.example.com/file.html?param1=value1" -> "This is a test,". */
+#include "dj/dj.h"
+#include "dj/regex_mapper.h"
+
+#define LINKS_PATTERN \
+	"(?i)\\b(" \
+	"(?:[a-z][\\w-]+:(?:\\/{1,3}|" \
+	"[a-z0-9%])|www\\d{0,3}[.]|" \
+	"[a-z0-9.\\-]+[.][a-z]{2,4}\\/)" \
+	"(?:[^\\s()<>]+|\\(([^\\s()<>]+|" \
+	"(\\([^\\s()<>]+\\)))*\\))" \
+	"+(?:\\(([^\\s()<>]+|(\\([^\\s()<>]+\\)))*\\)|" \
+	"[^\\s`!()\\[\\]{};:\\'\\\".,<>?«»“”‘’])" \
+	")"
+
+static const dj_param_spec links_params[] = {
+	DJ_PATTERN_REPL_PARAMS("link"),
+};
+
+static int links_init(void **state_out, const void *cfg, dj_ctx *ctx)
+{
+	return dj_regex_mapper_init_default(state_out, cfg, "clean_links_mapper", LINKS_PATTERN, ".:");
+}
+
+const dj_op_vtab dj_op_clean_links_mapper = {
+	.version = DJ_OP_VTAB_VERSION, .name = "clean_links_mapper", .kind = DJ_OP_MAPPER,
+	.summary = "Replace links (http/https/ftp URLs and the like, regex) with repl",
+	.params = links_params, .n_params = DJ_ARRAY_LEN(links_params), .cfg_size = sizeof(dj_pattern_repl_cfg),
+	.init = links_init, .process = dj_regex_mapper_op_process, .free = dj_regex_mapper_op_free,
+};

@@ -1,0 +1,276 @@
+/* Operator parameter tables: defaults, typed assignment with bounds, release; and
+ * the generic filter keep rule (spec 2.3). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dj/error.h"
+#include "dj/op.h"
+
+const char *dj_op_kind_name(dj_op_kind kind)
+{
+	static const char *const names[] = { "mapper", "filter", "deduplicator", "selector" };
+	return (unsigned)kind < 4 ? names[kind] : "?";
+}
+
+const char *dj_param_type_name(dj_param_type type)
+{
+	static const char *const names[] = { "bool", "int", "float", "str", "str|list[str]",
+		"list[int]", "any" };
+	return (unsigned)type < 7 ? names[type] : "?";
+}
+
+const dj_param_spec *dj_op_param(const dj_op_vtab *op, const char *key)
+{
+	for (size_t i = 0; i < op->n_params; i++)
+		if (strcmp(op->params[i].name, key) == 0)
+			return &op->params[i];
+	return NULL;
+}
+
+static void strlist_free(dj_strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static const char *json_type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "a mapping";
+	case JSON_ARRAY: return "a list";
+	case JSON_STRING: return "a string";
+	case JSON_INTEGER: return "an integer";
+	case JSON_REAL: return "a float";
+	case JSON_TRUE: case JSON_FALSE: return "a bool";
+	default: return "null";
+	}
+}
+
+static int type_error(const dj_op_vtab *op, const dj_param_spec *p, const json_t *v)
+{
+	return dj_error_set(DJ_EINVAL, "%s: parameter '%s' must be %s%s, got %s", op->name, p->name,
+		p->type == DJ_PARAM_BOOL ? "a bool" :
+		p->type == DJ_PARAM_INT ? "an integer" :
+		p->type == DJ_PARAM_FLOAT ? "a number" :
+		p->type == DJ_PARAM_STR ? "a string" :
+		p->type == DJ_PARAM_STR_LIST ? "a string or a list of strings" :
+		p->type == DJ_PARAM_INT_LIST ? "a list of integers" : "a value",
+		(p->flags & DJ_PARAM_F_NULLABLE) ? " or null" : "", json_type_name(v));
+}
+
+static int check_bounds(const dj_op_vtab *op, const dj_param_spec *p, double x)
+{
+	if (isnan(x) || x < p->min || x > p->max)
+		return dj_error_set(DJ_ERANGE, "%s: parameter '%s' = %.17g is out of range [%.17g, %.17g]",
+			op->name, p->name, x, p->min, p->max);
+	return 0;
+}
+
+static int get_int(const dj_op_vtab *op, const dj_param_spec *p, const json_t *v, int64_t *out)
+{
+	if (json_is_integer(v)) {
+		*out = json_integer_value(v);
+		return check_bounds(op, p, (double)*out);
+	}
+	/* 1e4 in YAML is a float; accept it when it is integral. */
+	if (json_is_real(v) && floor(json_real_value(v)) == json_real_value(v) &&
+	    fabs(json_real_value(v)) <= DJ_INT64_MAX_D) {
+		DJ_TRY(check_bounds(op, p, json_real_value(v)));
+		*out = json_real_value(v) >= DJ_INT64_MAX_D ? INT64_MAX : (int64_t)json_real_value(v);
+		return 0;
+	}
+	return type_error(op, p, v);
+}
+
+int dj_op_cfg_set(const dj_op_vtab *op, void *cfg, const char *key, const json_t *v)
+{
+	const dj_param_spec *p = dj_op_param(op, key);
+	char *field;
+
+	if (!p) {
+		/* Suggest the closest parameter name. */
+		const char *best = NULL;
+		size_t best_d = (size_t)-1, kl = strlen(key);
+		for (size_t i = 0; i < op->n_params; i++) {
+			const char *n = op->params[i].name;
+			size_t nl = strlen(n), d = 0;
+			/* cheap distance: common prefix/suffix based */
+			size_t pre = 0, suf = 0;
+			while (pre < kl && pre < nl && key[pre] == n[pre])
+				pre++;
+			while (suf < kl - pre && suf < nl - pre && key[kl - 1 - suf] == n[nl - 1 - suf])
+				suf++;
+			d = (kl > nl ? kl : nl) - pre - suf;
+			if (d < best_d) {
+				best_d = d;
+				best = n;
+			}
+		}
+		if (best && best_d <= 4)
+			return dj_error_set(DJ_ENOTFOUND, "%s: unknown parameter '%s' (did you mean '%s'?)",
+				op->name, key, best);
+		return dj_error_set(DJ_ENOTFOUND, "%s: unknown parameter '%s' (see dj-ops %s)",
+			op->name, key, op->name);
+	}
+	field = (char *)cfg + p->offset;
+	if (json_is_null(v) && !(p->flags & DJ_PARAM_F_NULLABLE) &&
+	    p->type != DJ_PARAM_JSON)
+		return type_error(op, p, v);
+
+	switch (p->type) {
+	case DJ_PARAM_BOOL:
+		if (!json_is_boolean(v))
+			return type_error(op, p, v);
+		*(bool *)field = json_is_true(v);
+		return 0;
+	case DJ_PARAM_INT:
+		return get_int(op, p, v, (int64_t *)field);
+	case DJ_PARAM_FLOAT: {
+		if (!json_is_number(v))
+			return type_error(op, p, v);
+		double x = json_number_value(v);
+		DJ_TRY(check_bounds(op, p, x));
+		*(double *)field = x;
+		return 0;
+	}
+	case DJ_PARAM_STR: {
+		char **s = (char **)field, *dup = NULL;
+		if (!json_is_null(v)) {
+			if (!json_is_string(v))
+				return type_error(op, p, v);
+			if (!(dup = strdup(json_string_value(v))))
+				return dj_error_set(DJ_ENOMEM, "out of memory");
+		}
+		free(*s);
+		*s = dup;
+		return 0;
+	}
+	case DJ_PARAM_STR_LIST: {
+		dj_strlist *l = (dj_strlist *)field, nl = { NULL, 0, false };
+		if (json_is_null(v)) {
+			nl.is_null = true;
+		} else if (json_is_string(v)) {
+			if (!(nl.v = calloc(1, sizeof(char *))) || !(nl.v[0] = strdup(json_string_value(v)))) {
+				free(nl.v);
+				return dj_error_set(DJ_ENOMEM, "out of memory");
+			}
+			nl.n = 1;
+		} else if (json_is_array(v)) {
+			size_t n = json_array_size(v);
+			if (n && !(nl.v = calloc(n, sizeof(char *))))
+				return dj_error_set(DJ_ENOMEM, "out of memory");
+			for (size_t i = 0; i < n; i++) {
+				json_t *e = json_array_get(v, i);
+				if (!json_is_string(e)) {
+					strlist_free(&nl);
+					return type_error(op, p, v);
+				}
+				if (!(nl.v[i] = strdup(json_string_value(e)))) {
+					strlist_free(&nl);
+					return dj_error_set(DJ_ENOMEM, "out of memory");
+				}
+				nl.n = i + 1;
+			}
+		} else {
+			return type_error(op, p, v);
+		}
+		strlist_free(l);
+		*l = nl;
+		return 0;
+	}
+	case DJ_PARAM_INT_LIST: {
+		dj_intlist *l = (dj_intlist *)field, nl = { NULL, 0 };
+		if (!json_is_array(v))
+			return type_error(op, p, v);
+		size_t n = json_array_size(v);
+		if (n && !(nl.v = calloc(n, sizeof(int64_t))))
+			return dj_error_set(DJ_ENOMEM, "out of memory");
+		for (size_t i = 0; i < n; i++) {
+			int rc = get_int(op, p, json_array_get(v, i), &nl.v[i]);
+			if (rc < 0) {
+				free(nl.v);
+				return rc;
+			}
+		}
+		nl.n = n;
+		free(l->v);
+		*l = nl;
+		return 0;
+	}
+	case DJ_PARAM_JSON: {
+		json_t **j = (json_t **)field;
+		json_decref(*j);
+		*j = json_deep_copy(v);
+		return 0;
+	}
+	}
+	return dj_error_set(DJ_EINVAL, "%s: parameter '%s' has an unknown type", op->name, key);
+}
+
+int dj_op_cfg_init(const dj_op_vtab *op, void *cfg)
+{
+	for (size_t i = 0; i < op->n_params; i++) {
+		const dj_param_spec *p = &op->params[i];
+		json_error_t jerr;
+		json_t *v = json_loads(p->def, JSON_DECODE_ANY, &jerr);
+		int rc;
+
+		if (!v)
+			return dj_error_set(DJ_EINVAL, "%s: default of '%s' (%s) is not valid JSON: %s",
+				op->name, p->name, p->def, jerr.text);
+		rc = dj_op_cfg_set(op, cfg, p->name, v);
+		json_decref(v);
+		if (rc < 0)
+			return dj_error_prefix("bad default");
+	}
+	return 0;
+}
+
+void dj_op_cfg_release(const dj_op_vtab *op, void *cfg)
+{
+	if (!cfg)
+		return;
+	for (size_t i = 0; i < op->n_params; i++) {
+		const dj_param_spec *p = &op->params[i];
+		char *field = (char *)cfg + p->offset;
+		switch (p->type) {
+		case DJ_PARAM_STR:
+			free(*(char **)field);
+			*(char **)field = NULL;
+			break;
+		case DJ_PARAM_STR_LIST:
+			strlist_free((dj_strlist *)field);
+			break;
+		case DJ_PARAM_INT_LIST:
+			free(((dj_intlist *)field)->v);
+			memset(field, 0, sizeof(dj_intlist));
+			break;
+		case DJ_PARAM_JSON:
+			json_decref(*(json_t **)field);
+			*(json_t **)field = NULL;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+bool dj_filter_keep(const dj_filter_common *c, double val, double min, double max)
+{
+	bool min_closed = c->min_closed_interval, max_closed = c->max_closed_interval;
+	bool res = true;
+
+	/* Data-Juicer flips both closedness flags when reversed_range is set (spec 2.3). */
+	if (c->reversed_range) {
+		min_closed = !min_closed;
+		max_closed = !max_closed;
+	}
+	if (!isnan(min))
+		res = res && (min_closed ? val >= min : val > min);
+	if (!isnan(max))
+		res = res && (max_closed ? val <= max : val < max);
+	return c->reversed_range ? !res : res;
+}

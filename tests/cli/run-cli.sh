@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# End-to-end tests of dj-process and dj-ops: usage and config errors (exit 2, one clear
+# line naming op and key), bad input (rejected with file:line: reason, never lost),
+# input forms and codecs, atomic outputs, and the accounting invariant. Prints TAP.
+set -u
+dj_process=$(realpath "$1")
+dj_ops=$(realpath "$2")
+mpiexec=$3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+fail=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $*"; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
+
+# run NAME EXPECTED_EXIT [args...]: runs dj-process, keeps stdout/stderr in $tmp/NAME.{out,err}
+run() {
+	local name=$1 want=$2
+	shift 2
+	"$dj_process" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
+	local got=$?
+	if [ "$got" -eq "$want" ]; then
+		ok "$name: exit $want"
+	else
+		not_ok "$name: exit $got, expected $want"
+		sed 's/^/# /' "$tmp/$name.err" | head -10
+	fi
+}
+err_has() {   # err_has NAME TEXT...
+	local name=$1
+	shift
+	for t in "$@"; do
+		if grep -qF -- "$t" "$tmp/$name.err"; then ok "$name: stderr mentions '$t'"
+		else not_ok "$name: stderr lacks '$t'"; sed 's/^/# /' "$tmp/$name.err" | head -5; fi
+	done
+}
+json_get() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); exec("print("+sys.argv[2]+")")' "$@"; }
+
+recipe() {   # recipe FILE YAML-BODY
+	printf '%s\n' "$2" >"$1"
+}
+
+# ---- usage ---------------------------------------------------------------------------
+run help 0 --help
+check "help: lists --config" grep -q -- "--config" "$tmp/help.out"
+run version 0 --version
+run bad_flag 2 --nope
+err_has bad_flag "unknown option"
+run no_config 2
+err_has no_config "--config"
+run missing_value 2 --config
+run bad_np 2 --config x.yaml --np zero
+run stray_arg 2 --config x.yaml extra
+run missing_recipe 2 --config "$tmp/none.yaml"
+err_has missing_recipe "none.yaml"
+
+# ---- dj-ops --------------------------------------------------------------------------
+"$dj_ops" >"$tmp/ops.out" 2>&1
+check "dj-ops lists text_length_filter" grep -q "^text_length_filter (filter)" "$tmp/ops.out"
+check "dj-ops lists 20 ops" test "$(grep -c '^[a-z_]* (\(filter\|mapper\))' "$tmp/ops.out")" -ge 20
+check "dj-ops shows defaults" grep -q "min_len .* default 10" "$tmp/ops.out"
+"$dj_ops" word_repetition_filter >"$tmp/op1.out" 2>&1
+check "dj-ops NAME shows params" grep -q "rep_len" "$tmp/op1.out"
+"$dj_ops" text_lenght_filter >"$tmp/op2.out" 2>&1
+check "dj-ops unknown suggests" grep -q "did you mean 'text_length_filter'" "$tmp/op2.out"
+
+# ---- config errors: exit 2 before data is read ------------------------------------------
+in="$tmp/in.jsonl"
+printf '{"text": "hello world, this is a sample text"}\n{"text": "short"}\n' >"$in"
+cfg_err() {   # cfg_err NAME YAML NEEDLE...
+	local name=$1 body=$2
+	shift 2
+	recipe "$tmp/$name.yaml" "$body"
+	run "$name" 2 --config "$tmp/$name.yaml" --dataset_path "$in" --export_path "$tmp/$name/out.jsonl"
+	err_has "$name" "$@"
+	check "$name: no output written" test ! -e "$tmp/$name/out.jsonl"
+}
+cfg_err unknown_op $'process:\n  - text_lenght_filter:\n' "text_lenght_filter" "did you mean 'text_length_filter'"
+cfg_err unknown_param $'process:\n  - text_length_filter:\n      min_lenn: 3\n' "text_length_filter" "min_lenn" "min_len"
+cfg_err wrong_type $'process:\n  - text_length_filter:\n      min_len: ten\n' "text_length_filter" "min_len" "integer"
+cfg_err out_of_range $'process:\n  - character_repetition_filter:\n      rep_len: 0\n' "character_repetition_filter" "rep_len" "out of range"
+cfg_err bad_ratio_type $'process:\n  - alphanumeric_filter:\n      min_ratio: [1]\n' "alphanumeric_filter" "min_ratio"
+cfg_err unknown_global $'dataset_pth: x\nprocess: []\n' "dataset_pth" "dataset_path"
+cfg_err global_type $'keep_stats_in_res_ds: maybe\nprocess: []\n' "keep_stats_in_res_ds"
+cfg_err yaml_syntax $'process:\n  - text_length_filter: {min_len: [1, 2\n' "YAML error"
+cfg_err bad_entry $'process:\n  - text_length_filter: 7\n' "text_length_filter" "mapping"
+cfg_err unsupported_tok $'process:\n  - words_num_filter:\n      tokenization: true\n' "words_num_filter" "tokenization"
+cfg_err bad_regex $'process:\n  - replace_content_mapper:\n      pattern: "(unclosed"\n' "replace_content_mapper"
+cfg_err bad_export $'export_path: out.parquet\nprocess: []\n' "export_path"
+recipe "$tmp/json_bad.json" '{"process": [{"text_length_filter": {"min_len": 1,}}]}'
+run json_syntax 2 --config "$tmp/json_bad.json" --dataset_path "$in"
+err_has json_syntax "json_bad.json"
+recipe "$tmp/ok.yaml" $'process:\n  - text_length_filter:\n      min_len: 10\n'
+run missing_dataset 2 --config "$tmp/ok.yaml" --dataset_path "$tmp/does-not-exist" --export_path "$tmp/md/out.jsonl"
+err_has missing_dataset "does-not-exist"
+run empty_dataset_path 2 --config "$tmp/ok.yaml" --export_path "$tmp/edp/out.jsonl"
+err_has empty_dataset_path "dataset_path"
+
+# ---- a good run, overrides, summary invariant ------------------------------------------
+recipe "$tmp/good.yaml" $'project_name: t\ndataset_path: /nonexistent\nexport_path: /nonexistent/x.jsonl\nnp: 8\nprocess:\n  - text_length_filter:\n      min_len: 10\n'
+run good 0 --config "$tmp/good.yaml" --dataset_path "$in" --export_path "$tmp/good/out.jsonl" --np 3
+check "good: one sample kept" test "$(wc -l <"$tmp/good/out.jsonl")" -eq 1
+check "good: kept sample is byte-identical" grep -qxF '{"text": "hello world, this is a sample text"}' "$tmp/good/out.jsonl"
+check "good: summary.json in work_dir" test -f "$tmp/good/summary.json"
+check "good: summary counts" test "$(json_get "$tmp/good/summary.json" 'd["samples"]["in"], d["samples"]["out"], d["ops"][0]["dropped"]')" = "2 1 1"
+check "good: stdout has the per-op table" grep -q "text_length_filter" "$tmp/good.out"
+check "good: no temp or part files left" test -z "$(find "$tmp/good" -name '*.tmp.*' -o -name '.djmpi-parts')"
+run work_dir_flag 0 --config "$tmp/good.yaml" --dataset_path "$in" --export_path "$tmp/wd/out.jsonl" --work_dir "$tmp/wd-work"
+check "work_dir flag: summary there" test -f "$tmp/wd-work/summary.json"
+
+# ---- bad input lines: rejected, logged, kept, counted ---------------------------------------
+bad="$tmp/bad.jsonl"
+{
+	printf '{"text": "a fine sample of text number one"}\n'
+	printf '{"text": "broken json\n'
+	printf '{"text": "invalid utf8 \xff\xfe here"}\n'
+	printf '{"content": "no text key"}\n'
+	printf '{"text": 42}\n'
+	printf '{"text": null}\n'
+	printf '[1, 2, 3]\n'
+	printf '\n'
+	printf '{"text": "another fine sample of text"}\n'
+} >"$bad"
+recipe "$tmp/keep.yaml" $'process:\n  - text_length_filter:\n      min_len: 0\n'
+run bad_input 0 --config "$tmp/keep.yaml" --dataset_path "$bad" --export_path "$tmp/bad/out.jsonl"
+check "bad_input: 2 samples out" test "$(wc -l <"$tmp/bad/out.jsonl")" -eq 2
+err_has bad_input "bad.jsonl:2: invalid JSON" "bad.jsonl:3: invalid JSON: invalid UTF-8" "bad.jsonl:4: missing text key 'text'" \
+	"bad.jsonl:5: text key 'text' is a number" "bad.jsonl:6: text key 'text' is null" "bad.jsonl:7: invalid JSON: not a JSON object"
+check "bad_input: 6 rejected in summary" test "$(json_get "$tmp/bad/summary.json" 'd["samples"]["rejected"]')" = 6
+check "bad_input: rejected lines kept byte for byte" cmp -s <(sed -n '2,7p' "$bad") "$tmp/bad/rejected/part-000000.jsonl"
+check "bad_input: reasons file" test "$(wc -l <"$tmp/bad/rejected/part-000000.log")" -eq 6
+check "bad_input: invariant input = out + dropped + rejected" test "$(json_get "$tmp/bad/summary.json" 'd["samples"]["input"] == d["samples"]["out"] + sum(o["dropped"] for o in d["ops"]) + d["samples"]["rejected"]')" = True
+run strict 1 --config "$tmp/keep.yaml" --dataset_path "$bad" --export_path "$tmp/strict/out.jsonl" --strict
+err_has strict "bad.jsonl:2: invalid JSON"
+check "strict: no output under the final name" test ! -e "$tmp/strict/out.jsonl"
+
+# many bad lines: logging is rate-limited, all are kept
+python3 -c 'import sys
+for i in range(500): sys.stdout.write("{oops %d\n" % i if i % 2 else "{\"text\": \"fine %d\"}\n" % i)' >"$tmp/many.jsonl"
+run many_bad 0 --config "$tmp/keep.yaml" --dataset_path "$tmp/many.jsonl" --export_path "$tmp/many/out.jsonl"
+check "many_bad: log is rate-limited" test "$(grep -c 'invalid JSON' "$tmp/many_bad.err")" -le 21
+check "many_bad: all 250 rejected lines kept" test "$(wc -l <"$tmp/many/rejected/part-000000.jsonl")" -eq 250
+
+# ---- edge inputs ------------------------------------------------------------------------
+: >"$tmp/empty.jsonl"
+run empty_file 0 --config "$tmp/keep.yaml" --dataset_path "$tmp/empty.jsonl" --export_path "$tmp/empty/out.jsonl"
+check "empty_file: empty output exists" test -f "$tmp/empty/out.jsonl" -a ! -s "$tmp/empty/out.jsonl"
+printf '{"text": ""}\n{"text": "x"}\n' >"$tmp/emptytext.jsonl"
+run empty_text 0 --config "$tmp/good.yaml" --dataset_path "$tmp/emptytext.jsonl" --export_path "$tmp/et/out.jsonl"
+check "empty_text: both dropped by min_len 10" test ! -s "$tmp/et/out.jsonl"
+printf '{"text": "first line of a crlf file"}\r\n{"text": "second line of a crlf file"}\r\n' >"$tmp/crlf.jsonl"
+run crlf 0 --config "$tmp/good.yaml" --dataset_path "$tmp/crlf.jsonl" --export_path "$tmp/crlf/out.jsonl"
+check "crlf: both samples, no CR in output" test "$(wc -l <"$tmp/crlf/out.jsonl")" -eq 2 -a -z "$(grep -c $'\r' "$tmp/crlf/out.jsonl" | grep -v '^0$')"
+python3 -c 'import json; print(json.dumps({"text": "word " * 10_000_000}))' >"$tmp/huge.jsonl"
+recipe "$tmp/huge.yaml" $'process:\n  - words_num_filter:\n      min_num: 10000000\n      max_num: 10000000\n  - whitespace_normalization_mapper:\n'
+run huge_line 0 --config "$tmp/huge.yaml" --dataset_path "$tmp/huge.jsonl" --export_path "$tmp/huge/out.jsonl"
+check "huge_line: 50 MB line kept whole" test "$(json_get "$tmp/huge/summary.json" 'd["samples"]["out"]')" = 1 -a "$(stat -c %s "$tmp/huge/out.jsonl")" -gt 49000000
+
+# ---- codecs and input forms ------------------------------------------------------------------
+mkdir -p "$tmp/forms/sub"
+for i in 1 2 3; do printf '{"text": "sample number %s of the codec tests"}\n' "$i"; done >"$tmp/plain.jsonl"
+gzip -c "$tmp/plain.jsonl" >"$tmp/forms/a.jsonl.gz"
+zstd -q -c "$tmp/plain.jsonl" >"$tmp/forms/b.jsonl.zst"
+lz4 -q -c "$tmp/plain.jsonl" >"$tmp/forms/sub/c.jsonl.lz4"
+cp "$tmp/plain.jsonl" "$tmp/forms/sub/d.jsonl"
+printf 'not a sample' >"$tmp/forms/notes.md"
+run dir_input 0 --config "$tmp/good.yaml" --dataset_path "$tmp/forms" --export_path "$tmp/dir/out.jsonl"
+check "dir_input: 12 samples from gz, zst, lz4, jsonl" test "$(wc -l <"$tmp/dir/out.jsonl")" -eq 12
+run glob_input 0 --config "$tmp/good.yaml" --dataset_path "$tmp/forms/*.jsonl.*" --export_path "$tmp/glob/out.jsonl"
+check "glob_input: 6 samples" test "$(wc -l <"$tmp/glob/out.jsonl")" -eq 6
+recipe "$tmp/suf.yaml" $'suffixes: [".zst"]\nprocess:\n  - text_length_filter:\n      min_len: 10\n'
+run suffixes 0 --config "$tmp/suf.yaml" --dataset_path "$tmp/forms" --export_path "$tmp/suf/out.jsonl"
+check "suffixes: only the .zst file" test "$(wc -l <"$tmp/suf/out.jsonl")" -eq 3
+python3 -c 'import sys
+for i in range(2000): print("{\"text\": \"mixture sample %d long enough\"}" % i)' >"$tmp/mixa.jsonl"
+run mixture 0 --config "$tmp/good.yaml" --dataset_path "0.25 $tmp/mixa.jsonl 1.0 $tmp/plain.jsonl" --export_path "$tmp/mix/out.jsonl"
+mixn=$(wc -l <"$tmp/mix/out.jsonl")
+check "mixture: about a quarter of 2000 + 3 ($mixn)" test "$mixn" -gt 420 -a "$mixn" -lt 590
+run mixture_again 0 --config "$tmp/good.yaml" --dataset_path "0.25 $tmp/mixa.jsonl 1.0 $tmp/plain.jsonl" --export_path "$tmp/mix2/out.jsonl"
+check "mixture: deterministic" cmp -s "$tmp/mix/out.jsonl" "$tmp/mix2/out.jsonl"
+check "mixture: sampled_out counted" test "$(json_get "$tmp/mix/summary.json" 'd["samples"]["sampled_out"] + d["samples"]["in"]')" = 2003
+run bad_weight 2 --config "$tmp/good.yaml" --dataset_path "1.5 $tmp/mixa.jsonl" --export_path "$tmp/bw/out.jsonl"
+printf 'A plain text file is one sample, as in Data-Juicer.\nSecond line.\n' >"$tmp/doc.txt"
+run txt_input 0 --config "$tmp/good.yaml" --dataset_path "$tmp/doc.txt" --export_path "$tmp/txt/out.jsonl"
+check "txt_input: one sample with the whole file" test "$(json_get "$tmp/txt/out.jsonl" 'd["text"].count(chr(10))')" = 2
+
+# truncated compressed inputs fail cleanly, leaving no output under the final name
+python3 -c 'import sys
+for i in range(20000): print("{\"text\": \"line %d of a compressed file that will be truncated\"}" % i)' >"$tmp/big.jsonl"
+for c in gz zst lz4; do
+	case $c in gz) gzip -c "$tmp/big.jsonl" ;; zst) zstd -q -c "$tmp/big.jsonl" ;; lz4) lz4 -q -c "$tmp/big.jsonl" ;; esac >"$tmp/full.$c"
+	head -c $(( $(stat -c %s "$tmp/full.$c") / 2 )) "$tmp/full.$c" >"$tmp/trunc.jsonl.$c"
+	run "truncated_$c" 1 --config "$tmp/good.yaml" --dataset_path "$tmp/trunc.jsonl.$c" --export_path "$tmp/tr$c/out.jsonl"
+	err_has "truncated_$c" "trunc.jsonl.$c" "truncated"
+	check "truncated_$c: no output" test ! -e "$tmp/tr$c/out.jsonl"
+done
+
+# lz4 output is a standard frame
+run lz4_out 0 --config "$tmp/good.yaml" --dataset_path "$tmp/forms" --export_path "$tmp/lz/out.jsonl.lz4"
+check "lz4_out: lz4 -d reads it" cmp -s <(lz4 -dc "$tmp/lz/out.jsonl.lz4") "$tmp/dir/out.jsonl"
+
+# stats: exported only with keep_stats_in_res_ds; input stats are reused
+printf '{"text": "tiny", "__dj__stats__": {"text_len": 50}}\n{"text": "a long enough sample text"}\n' >"$tmp/stats.jsonl"
+run stats_default 0 --config "$tmp/good.yaml" --dataset_path "$tmp/stats.jsonl" --export_path "$tmp/st1/out.jsonl"
+check "stats: reused stat keeps the sample, no stats exported" test "$(cat "$tmp/st1/out.jsonl")" = $'{"text": "tiny"}\n{"text": "a long enough sample text"}'
+recipe "$tmp/keepstats.yaml" $'keep_stats_in_res_ds: true\nprocess:\n  - text_length_filter:\n      min_len: 10\n'
+run stats_kept 0 --config "$tmp/keepstats.yaml" --dataset_path "$tmp/stats.jsonl" --export_path "$tmp/st2/out.jsonl"
+check "stats: exported when kept" test "$(sed -n 2p "$tmp/st2/out.jsonl")" = '{"text": "a long enough sample text","__dj__stats__":{"text_len":25}}'
+
+# tracer
+recipe "$tmp/trace.yaml" $'open_tracer: true\ntrace_num: 2\nprocess:\n  - whitespace_normalization_mapper:\n  - text_length_filter:\n      min_len: 10\n'
+printf '{"text": "  padded sample text  "}\n{"text": "x"}\n{"text": "y"}\n{"text": "z"}\n' >"$tmp/tr.jsonl"
+run tracer 0 --config "$tmp/trace.yaml" --dataset_path "$tmp/tr.jsonl" --export_path "$tmp/trc/out.jsonl"
+check "tracer: mapper trace" grep -qF '{"original text":"  padded sample text  ","processed_text":"padded sample text"}' "$tmp/trc/trace/mapper-whitespace_normalization_mapper.jsonl"
+check "tracer: filter trace has trace_num removed samples" test "$(wc -l <"$tmp/trc/trace/filter-text_length_filter.jsonl")" -eq 2
+
+# unreadable input on one of two ranks: every rank stops, exit 1, no output
+mkdir -p "$tmp/unread"
+cp "$tmp/plain.jsonl" "$tmp/unread/a.jsonl"
+printf 'x' | gzip -c | head -c 5 >"$tmp/unread/b.jsonl.gz"
+"$mpiexec" --oversubscribe -np 2 "$dj_process" --config "$tmp/good.yaml" --dataset_path "$tmp/unread" \
+	--export_path "$tmp/unread-out/out.jsonl" >"$tmp/mpi_fail.out" 2>"$tmp/mpi_fail.err"
+check "mpi failure: non-zero exit" test $? -ne 0
+err_has mpi_fail "b.jsonl.gz"
+check "mpi failure: no output" test ! -e "$tmp/unread-out/out.jsonl"
+
+echo "1..$n"
+[ "$fail" -eq 0 ]
