@@ -87,7 +87,10 @@ cfg_err yaml_syntax $'process:\n  - text_length_filter: {min_len: [1, 2\n' "YAML
 cfg_err bad_entry $'process:\n  - text_length_filter: 7\n' "text_length_filter" "mapping"
 cfg_err unsupported_tok $'process:\n  - words_num_filter:\n      tokenization: true\n' "words_num_filter" "tokenization"
 cfg_err bad_regex $'process:\n  - replace_content_mapper:\n      pattern: "(unclosed"\n' "replace_content_mapper"
-cfg_err bad_export $'export_path: out.parquet\nprocess: []\n' "export_path"
+recipe "$tmp/bad_export.yaml" $'process: []\n'
+run bad_export 2 --config "$tmp/bad_export.yaml" --dataset_path "$in" --export_path "$tmp/be/out.parquet"
+err_has bad_export "export_path" "out.parquet"
+check "bad_export: nothing written" test ! -e "$tmp/be"
 recipe "$tmp/json_bad.json" '{"process": [{"text_length_filter": {"min_len": 1,}}]}'
 run json_syntax 2 --config "$tmp/json_bad.json" --dataset_path "$in"
 err_has json_syntax "json_bad.json"
