@@ -22,12 +22,13 @@ void dj_ngram_counter_free(dj_ngram_counter *c);
 /** Count the code-point n-grams of @text, Python `text[i:i+n]` for
  *  `i in range(len(text) - n + 1)`, replacing the previous count. @text must be valid
  *  UTF-8 of @cplen code points (dj_batch_cplen) and stay valid until the next count.
- *  Returns 0, DJ_ENOMEM, or DJ_EINVAL if @n is 0 or there are more than 2^32-2 n-grams. */
+ *  Returns 0, DJ_ENOMEM, or DJ_EINVAL if @n is 0 or the text has 2^32-1 bytes or more. */
 int dj_ngram_count_chars(dj_ngram_counter *c, dj_span text /* IN */, size_t cplen, size_t n);
 
 /** Count the word n-grams `words[i:i+n]` (two n-grams are equal when their words are
  *  byte-equal pairwise, i.e. `" ".join(...)` of space-free words), replacing the previous
- *  count. @words must stay valid until the next count. @n >= 1. Returns as above. */
+ *  count. @words must stay valid until the next count. Returns 0, DJ_ENOMEM, or DJ_EINVAL
+ *  if @n is 0 or there are 2^32-1 words or more. */
 int dj_ngram_count_words(dj_ngram_counter *c, const dj_span *words /* IN */, size_t n_words, size_t n);
 
 /** The frequency of each distinct n-gram of the last count, in first-occurrence order

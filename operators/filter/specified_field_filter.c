@@ -63,7 +63,9 @@ static int sff_init(void **state_out, const void *cfg, dj_ctx *ctx)
 	int rc = 0;
 
 	if (c->target_value && !json_is_array(c->target_value) && !json_is_null(c->target_value))
-		return dj_error_set(DJ_EINVAL, "specified_field_filter: target_value must be a list");
+		return dj_error_set(DJ_EINVAL, "specified_field_filter: target_value must be a list, got %s",
+			json_is_string(c->target_value) ? "a string" : json_is_object(c->target_value) ? "a mapping" :
+			json_is_boolean(c->target_value) ? "a bool" : "a number");
 	if (!(st = calloc(1, sizeof(*st))))
 		return dj_error_set(DJ_ENOMEM, "specified_field_filter: out of memory");
 	st->reversed = c->common.reversed_range;

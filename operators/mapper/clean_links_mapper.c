@@ -1,11 +1,28 @@
 /* clean_links_mapper: replace links (URLs, and anything shaped like "scheme:x" or "host.tld/").
  *
  * Data-Juicer: re.sub(pattern, repl, text, flags=re.DOTALL) with the Gruber-style default
- * pattern below (case-insensitive through its leading (?i)). Any `word:` followed by '/' or
- * [a-z0-9%] counts as a scheme and any `host.tld/` as a link, so "note:this is" -> " is",
- * "mailto:abc@x.com ok" -> " ok", "a.b.cd/ef x" -> " x", "http://a.com/b)." -> ").".
- * A user pattern may be written r'...'. Every default match holds a ':' (scheme) or a '.'
- * (www. or host.tld/), so texts with neither skip the regex.
+ * pattern (case-insensitive through its leading (?i)):
+ *   (?i)\b((?:[a-z][\w-]+:(?:\/{1,3}|[a-z0-9%])|www\d{0,3}[.]|[a-z0-9.\-]+[.][a-z]{2,4}\/)
+ *   (?:[^\s()<>]+|\(([^\s()<>]+|(\([^\s()<>]+\)))*\))+
+ *   (?:\(([^\s()<>]+|(\([^\s()<>]+\)))*\)|[^\s`!()\[\]{};:\'\".,<>?«»“”‘’]))
+ * Any `word:` followed by '/' or [a-z0-9%] counts as a scheme and any `host.tld/` as a link, so
+ * "note:this is" -> " is", "mailto:abc@x.com ok" -> " ok", "a.b.cd/ef x" -> " x",
+ * "http://a.com/b)." -> ").". A user pattern may be written r'...'.
+ *
+ * LINKS_PATTERN is that pattern with its nested repeats untangled, because PCRE2 has no
+ * equivalent of the `regex` module's guards against them: as written, a 45-byte text such as
+ * "fe80:0:0:0:0:0:0:1►(eqeqweqwewqeqwe121e1１●" exceeds PCRE2's match limit (exponential
+ * backtracking over the ways to split a run into [^\s()<>]+ pieces), and the sample would be
+ * dropped where Data-Juicer cleans it. Two rewrites, both matching exactly the same spans with
+ * the same groups: (1) in the body, (?:[^\s()<>]+|P)+ becomes (?:[^\s()<>]|P)+ (same strings,
+ * a non-capturing group, and the candidate ends are still tried longest first); (2) inside the
+ * parenthesised parts, [^\s()<>]+ becomes possessive: what follows it is '(' or ')', which it
+ * cannot match, so giving characters back never helps. Checked against Python's `regex` with
+ * the original pattern (spans and all groups) on 200,000 random strings and the web, e-mail and
+ * code corpora.
+ *
+ * Every match holds a ':' (scheme) or a '.' (www. or host.tld/), so texts with neither skip
+ * the regex.
  *
  * Example: "This is a test,https://www.example.com/file.html?param1=value1" -> "This is a test,". */
 #include "dj/dj.h"
@@ -16,9 +33,9 @@
 	"(?:[a-z][\\w-]+:(?:\\/{1,3}|" \
 	"[a-z0-9%])|www\\d{0,3}[.]|" \
 	"[a-z0-9.\\-]+[.][a-z]{2,4}\\/)" \
-	"(?:[^\\s()<>]+|\\(([^\\s()<>]+|" \
+	"(?:[^\\s()<>]|\\(([^\\s()<>]++|" \
 	"(\\([^\\s()<>]+\\)))*\\))" \
-	"+(?:\\(([^\\s()<>]+|(\\([^\\s()<>]+\\)))*\\)|" \
+	"+(?:\\(([^\\s()<>]++|(\\([^\\s()<>]+\\)))*\\)|" \
 	"[^\\s`!()\\[\\]{};:\\'\\\".,<>?«»“”‘’])" \
 	")"
 

@@ -1,16 +1,20 @@
 /* N-gram frequency counting shared by character_repetition_filter and
  * word_repetition_filter (spec 4.2).
  *
- * One open-addressing table (linear probing, load <= 1/2) maps each distinct n-gram to a
- * dense entry {position, byte length, count}. A slot holds the upper 32 bits of the
- * n-gram's xxh3 hash as a tag next to the entry number, so a probe touches one cache
- * line until the tags match; equal tags are then confirmed by comparing the n-gram
- * itself (bytes for characters, word by word for words), so hash collisions can never
- * merge two different n-grams. Characters are hashed over the n-gram's UTF-8 bytes
- * (one window sliding by one code point), words by hashing each word once and then
- * each n-gram's run of word hashes, so the work is O(text bytes * n) with a small
- * constant and no allocation per n-gram. The counter keeps its arrays between counts;
- * each count clears only the slots it will use. */
+ * An open-addressing table (linear probing, load <= 3/4) maps each distinct n-gram to an
+ * entry {position, byte length, count}, entries in first-occurrence order. A slot is
+ * 8 bytes: the upper 32 bits of the n-gram's xxh3 hash as a tag (the lower bits pick the
+ * slot) and the entry number, so a probe reads one slot until the tags match; equal tags
+ * are then confirmed by comparing the n-gram itself (bytes for characters, word by word
+ * for words), so hash collisions never merge two different n-grams.
+ * Characters are hashed over the n-gram's UTF-8 bytes (a window sliding by one code
+ * point), words by hashing each word once and then each n-gram's run of word hashes:
+ * O(n) work per n-gram with a small constant and no allocation per n-gram. N-grams are
+ * hashed LOOKAHEAD positions before their insertion and their slot prefetched, because
+ * for long texts the table outgrows the L2 cache and the probe's miss would dominate.
+ * The counter keeps its arrays between counts (they grow to the largest text seen, and
+ * a table above 32 MiB is released when a text needs 8x less); a count clears only the
+ * slots it uses. */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,16 +26,22 @@
 #include "dj/error.h"
 #include "dj/ngram.h"
 
+typedef struct entry {
+	uint32_t pos;   /* byte offset (chars) or first word index (words) of the first occurrence */
+	uint32_t len;   /* byte length (chars only) */
+	uint32_t cnt;
+} entry;
+
 struct dj_ngram_counter {
 	uint64_t *slots;        /* (tag << 32) | (entry + 1); 0 = empty */
 	size_t slot_cap;        /* allocated slots */
 	size_t mask;            /* slots in use for this count, minus 1 */
-	size_t *e_pos;          /* entry: byte offset (chars) or first word index (words) */
-	uint32_t *e_len;        /* entry: byte length (chars only) */
-	uint32_t *e_cnt;        /* entry: frequency */
-	size_t e_pos_cap, e_len_cap, e_cnt_cap;
+	entry *e;               /* distinct n-grams of this count */
+	size_t e_cap;
 	size_t n_distinct;
-	uint64_t total;
+	uint64_t total;         /* n-grams of this count */
+	uint32_t *freqs;        /* the entries' counts, gathered at the end of a count */
+	size_t freqs_cap;
 	uint64_t *word_hash;    /* scratch: one hash per word */
 	size_t word_hash_cap;
 	uint32_t *heap;         /* scratch for dj_ngram_top_sum */
@@ -53,9 +63,8 @@ void dj_ngram_counter_free(dj_ngram_counter *c)
 	if (!c)
 		return;
 	free(c->slots);
-	free(c->e_pos);
-	free(c->e_len);
-	free(c->e_cnt);
+	free(c->e);
+	free(c->freqs);
 	free(c->word_hash);
 	free(c->heap);
 	free(c);
@@ -78,8 +87,10 @@ static int reserve(void **p, size_t *cap, size_t need, size_t size)
 	return 0;
 }
 
-/* Size the table for up to @n_ngrams n-grams and clear the part in use. */
-static int prepare(dj_ngram_counter *c, size_t n_ngrams, bool chars)
+#define SHRINK_SLOTS ((size_t)1 << 22)   /* tables above 32 MiB are released when 8x too big */
+
+/* Size the table for @n_ngrams n-grams (< 2^32) and clear the part in use. */
+static int prepare(dj_ngram_counter *c, size_t n_ngrams)
 {
 	size_t used = 16;
 
@@ -87,28 +98,50 @@ static int prepare(dj_ngram_counter *c, size_t n_ngrams, bool chars)
 	c->total = n_ngrams;
 	if (n_ngrams == 0)
 		return 0;
-	if (n_ngrams > UINT32_MAX - 1)
-		return dj_error_set(DJ_EINVAL, "ngram: too many n-grams (%zu) in one text", n_ngrams);
-	while (used < 2 * n_ngrams)
+	while (used < n_ngrams + n_ngrams / 3)   /* load <= 3/4 */
 		used *= 2;
+	if (c->slot_cap > SHRINK_SLOTS && c->slot_cap / 8 > used) {
+		/* one huge text must not pin its tables for the rest of the run */
+		free(c->slots);
+		free(c->e);
+		free(c->freqs);
+		free(c->word_hash);
+		c->slots = NULL;
+		c->e = NULL;
+		c->freqs = NULL;
+		c->word_hash = NULL;
+		c->slot_cap = c->e_cap = c->freqs_cap = c->word_hash_cap = 0;
+	}
 	DJ_TRY(reserve((void **)&c->slots, &c->slot_cap, used, sizeof(uint64_t)));
-	DJ_TRY(reserve((void **)&c->e_pos, &c->e_pos_cap, n_ngrams, sizeof(size_t)));
-	DJ_TRY(reserve((void **)&c->e_cnt, &c->e_cnt_cap, n_ngrams, sizeof(uint32_t)));
-	if (chars)   /* only character n-grams record a byte length */
-		DJ_TRY(reserve((void **)&c->e_len, &c->e_len_cap, n_ngrams, sizeof(uint32_t)));
+	DJ_TRY(reserve((void **)&c->e, &c->e_cap, n_ngrams, sizeof(entry)));
 	c->mask = used - 1;
 	memset(c->slots, 0, used * sizeof(uint64_t));
 	return 0;
 }
 
-/* Add a new entry at slot @i. */
-static inline void new_entry(dj_ngram_counter *c, size_t i, uint32_t tag, size_t pos)
+/* Gather the entries' counts into the dense freqs array. */
+static int gather(dj_ngram_counter *c)
+{
+	DJ_TRY(reserve((void **)&c->freqs, &c->freqs_cap, c->n_distinct, sizeof(uint32_t)));
+	for (size_t k = 0; k < c->n_distinct; k++)
+		c->freqs[k] = c->e[k].cnt;
+	return 0;
+}
+
+#define LOOKAHEAD 16    /* n-grams hashed ahead of their insertion */
+
+typedef struct pending {
+	uint64_t h;
+	uint32_t pos;   /* byte offset (chars) or n-gram index (words) */
+	uint32_t len;   /* byte length (chars) */
+} pending;
+
+static inline void new_entry(dj_ngram_counter *c, size_t i, pending p)
 {
 	size_t e = c->n_distinct++;
 
-	c->slots[i] = ((uint64_t)tag << 32) | (uint64_t)(e + 1);
-	c->e_pos[e] = pos;
-	c->e_cnt[e] = 1;
+	c->slots[i] = (p.h & 0xFFFFFFFF00000000u) | (uint64_t)(e + 1);
+	c->e[e] = (entry){ p.pos, p.len, 1 };
 }
 
 static inline size_t utf8_len(unsigned char lead)
@@ -116,101 +149,157 @@ static inline size_t utf8_len(unsigned char lead)
 	return 1 + (lead >= 0xC0) + (lead >= 0xE0) + (lead >= 0xF0);
 }
 
+static inline uint64_t load64(const char *p)
+{
+	uint64_t v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline uint32_t load32(const char *p)
+{
+	uint32_t v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* memcmp(a, b, len) == 0 without a libc call: n-grams are short, and a call per
+ * n-gram costs as much as hashing it. */
+static inline bool bytes_equal(const char *a, const char *b, size_t len)
+{
+	if (len >= 8) {
+		size_t k = 0;
+		for (; k + 8 < len; k += 8)
+			if (load64(a + k) != load64(b + k))
+				return false;
+		return load64(a + len - 8) == load64(b + len - 8);
+	}
+	if (len >= 4)
+		return load32(a) == load32(b) && load32(a + len - 4) == load32(b + len - 4);
+	for (size_t k = 0; k < len; k++)
+		if (a[k] != b[k])
+			return false;
+	return true;
+}
+
+static inline void insert_chars(dj_ngram_counter *c, const char *s, pending p)
+{
+	size_t i = (size_t)p.h & c->mask;
+
+	for (;;) {
+		uint64_t slot = c->slots[i];
+		if (slot == 0) {
+			new_entry(c, i, p);
+			return;
+		}
+		if ((slot >> 32) == (p.h >> 32)) {
+			entry *e = &c->e[(uint32_t)slot - 1];
+			if (e->len == p.len && bytes_equal(s + e->pos, s + p.pos, p.len)) {
+				e->cnt++;
+				return;
+			}
+		}
+		i = (i + 1) & c->mask;
+	}
+}
+
 int dj_ngram_count_chars(dj_ngram_counter *c, dj_span text, size_t cplen, size_t n)
 {
 	const char *s = text.p;
-	size_t start = 0, end = 0, n_ngrams;
+	size_t start = 0, end = 0, n_ngrams, ahead = 0;
+	pending ring[LOOKAHEAD];
 
 	if (n == 0)
 		return dj_error_set(DJ_EINVAL, "ngram: n must be >= 1");
+	if (text.len >= UINT32_MAX)   /* positions and counts are 32-bit */
+		return dj_error_set(DJ_EINVAL, "ngram: text of %zu bytes is too long", text.len);
 	n_ngrams = cplen >= n ? cplen - n + 1 : 0;
-	DJ_TRY(prepare(c, n_ngrams, true));
+	DJ_TRY(prepare(c, n_ngrams));
 	if (n_ngrams == 0)
 		return 0;
-	/* end = byte offset just past the first n code points */
+	/* [start, end) is the window of n-gram number `ahead`, the next one to hash */
 	for (size_t k = 0; k < n; k++)
 		end += utf8_len((unsigned char)s[end]);
 	for (size_t g = 0; g < n_ngrams; g++) {
-		size_t len = end - start;
-		uint64_t h = XXH3_64bits(s + start, len);
-		uint32_t tag = (uint32_t)(h >> 32);
-		size_t i = (size_t)h & c->mask;
-
-		if (len > UINT32_MAX)
-			return dj_error_set(DJ_EINVAL, "ngram: n-gram of %zu bytes is too long", len);
-		for (;;) {
-			uint64_t slot = c->slots[i];
-			if (slot == 0) {
-				c->e_len[c->n_distinct] = (uint32_t)len;
-				new_entry(c, i, tag, start);
-				break;
-			}
-			if ((uint32_t)(slot >> 32) == tag) {
-				size_t e = (uint32_t)slot - 1;
-				if (c->e_len[e] == len && memcmp(s + c->e_pos[e], s + start, len) == 0) {
-					c->e_cnt[e]++;
-					break;
-				}
-			}
-			i = (i + 1) & c->mask;
+		while (ahead < n_ngrams && ahead < g + LOOKAHEAD) {
+			pending *p = &ring[ahead % LOOKAHEAD];
+			p->pos = (uint32_t)start;
+			p->len = (uint32_t)(end - start);
+			p->h = XXH3_64bits(s + start, end - start);
+			__builtin_prefetch(&c->slots[(size_t)p->h & c->mask]);
+			start += utf8_len((unsigned char)s[start]);
+			if (++ahead < n_ngrams)
+				end += utf8_len((unsigned char)s[end]);
 		}
-		start += utf8_len((unsigned char)s[start]);
-		if (g + 1 < n_ngrams)
-			end += utf8_len((unsigned char)s[end]);
+		insert_chars(c, s, ring[g % LOOKAHEAD]);
 	}
-	return 0;
+	return gather(c);
 }
 
 static inline bool words_equal(const dj_span *words, size_t a, size_t b, size_t n)
 {
 	for (size_t j = 0; j < n; j++)
 		if (words[a + j].len != words[b + j].len ||
-		    memcmp(words[a + j].p, words[b + j].p, words[a + j].len) != 0)
+		    !bytes_equal(words[a + j].p, words[b + j].p, words[a + j].len))
 			return false;
 	return true;
 }
 
+static inline void insert_words(dj_ngram_counter *c, const dj_span *words, size_t n, pending p)
+{
+	size_t i = (size_t)p.h & c->mask;
+
+	for (;;) {
+		uint64_t slot = c->slots[i];
+		if (slot == 0) {
+			new_entry(c, i, p);
+			return;
+		}
+		if ((slot >> 32) == (p.h >> 32)) {
+			entry *e = &c->e[(uint32_t)slot - 1];
+			if (words_equal(words, e->pos, p.pos, n)) {
+				e->cnt++;
+				return;
+			}
+		}
+		i = (i + 1) & c->mask;
+	}
+}
+
 int dj_ngram_count_words(dj_ngram_counter *c, const dj_span *words, size_t n_words, size_t n)
 {
-	size_t n_ngrams;
+	size_t n_ngrams, ahead = 0;
+	pending ring[LOOKAHEAD];
 
 	if (n == 0)
 		return dj_error_set(DJ_EINVAL, "ngram: n must be >= 1");
+	if (n_words >= UINT32_MAX)
+		return dj_error_set(DJ_EINVAL, "ngram: too many words (%zu) in one text", n_words);
 	n_ngrams = n_words >= n ? n_words - n + 1 : 0;
-	DJ_TRY(prepare(c, n_ngrams, false));
+	DJ_TRY(prepare(c, n_ngrams));
 	if (n_ngrams == 0)
 		return 0;
 	DJ_TRY(reserve((void **)&c->word_hash, &c->word_hash_cap, n_words, sizeof(uint64_t)));
 	for (size_t j = 0; j < n_words; j++)
 		c->word_hash[j] = XXH3_64bits(words[j].p, words[j].len);
 	for (size_t g = 0; g < n_ngrams; g++) {
-		uint64_t h = n == 1 ? c->word_hash[g] : XXH3_64bits(c->word_hash + g, n * sizeof(uint64_t));
-		uint32_t tag = (uint32_t)(h >> 32);
-		size_t i = (size_t)h & c->mask;
-
-		for (;;) {
-			uint64_t slot = c->slots[i];
-			if (slot == 0) {
-				new_entry(c, i, tag, g);
-				break;
-			}
-			if ((uint32_t)(slot >> 32) == tag) {
-				size_t e = (uint32_t)slot - 1;
-				if (words_equal(words, c->e_pos[e], g, n)) {
-					c->e_cnt[e]++;
-					break;
-				}
-			}
-			i = (i + 1) & c->mask;
+		for (; ahead < n_ngrams && ahead < g + LOOKAHEAD; ahead++) {
+			pending *p = &ring[ahead % LOOKAHEAD];
+			p->pos = (uint32_t)ahead;
+			p->len = 0;
+			p->h = n == 1 ? c->word_hash[ahead] :
+				XXH3_64bits(c->word_hash + ahead, n * sizeof(uint64_t));
+			__builtin_prefetch(&c->slots[(size_t)p->h & c->mask]);
 		}
+		insert_words(c, words, n, ring[g % LOOKAHEAD]);
 	}
-	return 0;
+	return gather(c);
 }
 
 const uint32_t *dj_ngram_freqs(const dj_ngram_counter *c, size_t *n_distinct_out)
 {
 	*n_distinct_out = c->n_distinct;
-	return c->e_cnt;
+	return c->freqs;
 }
 
 uint64_t dj_ngram_total(const dj_ngram_counter *c)
@@ -238,7 +327,7 @@ static void sift_down(uint32_t *h, size_t n, size_t i)
 
 int dj_ngram_top_sum(dj_ngram_counter *c, size_t k, uint64_t *sum_out)
 {
-	const uint32_t *f = c->e_cnt;
+	const uint32_t *f = c->freqs;
 	size_t d = c->n_distinct;
 	uint64_t sum = 0;
 

@@ -31,11 +31,13 @@
  *   - \w is [\p{L}\p{N}_]; Python's `re` uses str.isalnum() (nearly the same set), the `regex`
  *     module also counts combining marks (Mn, Mc) and connector punctuation as word characters.
  *   - \s is Unicode White_Space (like `regex`); Python's `re` also counts \x1c-\x1f.
- *   - \N{NAME}, (?a), (?L) and \Q..\E-as-error are not translated; PCRE2 reports or accepts them.
- *   - Matching is bounded: max(10 million, 64 per text byte) backtracking steps per call, 8 MiB of
- *     JIT stack per regex and one retry on 256 MiB (roughly 5 million iterations of a group such
- *     as (a|b)*), 256 MiB of heap when there is no JIT. A catastrophic pattern fails with
- *     DJ_EINVAL where Python would run (almost) forever. */
+ *   - \N{NAME}, (?a) and (?L) are not translated (PCRE2 rejects them); PCRE2-only syntax such as
+ *     \Q..\E or \K is accepted where Python would reject it.
+ *   - Matching is bounded: max(10 million, 64 per text byte) backtracking steps per start position,
+ *     8 MiB of JIT stack per regex and one retry on a 256 MiB stack (about 5 million iterations of
+ *     a group such as (a|b)*), 256 MiB of heap when there is no JIT. A catastrophic pattern fails
+ *     with DJ_EINVAL where Python would run (almost) forever. Work that is quadratic over start
+ *     positions (e.g. (a|b)*c on megabytes without a 'c') is not bounded, as in Python. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
@@ -503,10 +505,10 @@ static int tmpl_get(dj_regex *re, const char *repl)
 /* ---- Matching -------------------------------------------------------------------------- */
 
 /* Prepare one sub/search call on a @len-byte text.
- * Scale the backtracking limits with the text: PCRE2's fixed default (10 million steps per call)
+ * Scale the backtracking limits with the text: PCRE2's fixed default (10 million steps per start)
  * rejects linear patterns such as (?:a|b)*$ on a few MB, while Python has no limit at all. A
  * catastrophic (exponential) pattern still stops, after a time proportional to the text. */
-static int begin_match(dj_regex *re, size_t len)
+static void begin_match(dj_regex *re, size_t len)
 {
 	uint32_t want = MATCH_LIMIT_MIN;
 
@@ -518,7 +520,6 @@ static int begin_match(dj_regex *re, size_t len)
 		pcre2_set_match_limit(re->mctx, want);
 		pcre2_set_depth_limit(re->mctx, want);
 	}
-	return 0;
 }
 
 static int do_match(dj_regex *re, const char *s, size_t len, size_t off, uint32_t opts)
@@ -599,7 +600,7 @@ int dj_regex_sub(dj_span *out, bool *changed, dj_regex *re, dj_span text, const 
 	*out = text;
 	*changed = false;
 	DJ_TRY(tmpl_get(re, repl ? repl : ""));
-	DJ_TRY(begin_match(re, text.len));
+	begin_match(re, text.len);
 	ov = pcre2_get_ovector_pointer(re->md);
 	for (;;) {
 		size_t mb, me;
@@ -659,7 +660,7 @@ int dj_regex_search(bool *found, dj_regex *re, dj_span text)
 	int mrc;
 
 	*found = false;
-	DJ_TRY(begin_match(re, text.len));
+	begin_match(re, text.len);
 	mrc = do_match(re, subj, text.len, 0, 0);
 	if (mrc == PCRE2_ERROR_NOMATCH)
 		return 0;

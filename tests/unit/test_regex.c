@@ -349,6 +349,26 @@ static void test_regex_long_text_no_limit(void **state)
 	free(text);
 }
 
+/* A group repeated a million times: beyond the regular JIT stack and PCRE2's default match limit,
+ * fine for Python. */
+static void test_regex_deep_backtracking(void **state)
+{
+	size_t len = (size_t)1 << 20;
+	char *text = malloc(len);
+	dj_span out;
+
+	(void)state;
+	assert_non_null(text);
+	for (size_t i = 0; i < len; i++)
+		text[i] = "ab"[i % 2];
+	out = sub_n("(a|b)*$", 0, "<\\1>", text, len);
+	assert_int_equal(out.len, 5);
+	assert_memory_equal(out.p, "<b><>", 5);   /* the greedy match, then the empty match at the end */
+	out = sub_n("(?:a|b)+", 0, "", text, len);
+	assert_int_equal(out.len, 0);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -367,6 +387,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_regex_search, teardown),
 		cmocka_unit_test_teardown(test_regex_bad_pattern, teardown),
 		cmocka_unit_test_teardown(test_regex_long_text_no_limit, teardown),
+		cmocka_unit_test_teardown(test_regex_deep_backtracking, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
