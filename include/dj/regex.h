@@ -23,10 +23,25 @@ void dj_regex_free(dj_regex *re);
 /** Check a Python re.sub replacement template (\1, \g<1>, \g<name>, \n, \\). */
 int dj_regex_check_repl(const dj_regex *re, const char *repl);
 
+/* An exact prefilter for one pattern: every match of the pattern lies inside a maximal run of
+ * bytes b with run[b] != 0, and only runs for which @wanted is true can hold one. The text
+ * outside such runs is never searched. Each run is matched with the subject ending at the
+ * run's end, so the pattern must not look past its match (no lookahead, no \b or $ at its
+ * end) and must not match across a byte outside the run set. */
+typedef struct dj_regex_windows {
+	unsigned char run[256];
+	bool (*wanted)(const char *s, size_t len);
+} dj_regex_windows;
+
 /** re.sub(pattern, repl, text): every non-overlapping match replaced. The result lives
  *  in @a (or is @text itself when nothing matched; *changed says which). Errors (match
  *  limits) are DJ_EINVAL. Thread-compatible: one dj_regex per thread. */
 int dj_regex_sub(dj_span *out, bool *changed, dj_regex *re, dj_span text, const char *repl, dj_arena *a);
+
+/** dj_regex_sub() searching only the windows @w allows (same result when @w holds for the
+ *  pattern; NULL searches the whole text). */
+int dj_regex_sub_windows(dj_span *out, bool *changed, dj_regex *re, dj_span text, const char *repl,
+	dj_arena *a, const dj_regex_windows *w);
 
 /** Does @re match anywhere in @text? */
 int dj_regex_search(bool *found, dj_regex *re, dj_span text);

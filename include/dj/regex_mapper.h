@@ -9,6 +9,7 @@
 
 #include "dj/batch.h"
 #include "dj/op.h"
+#include "dj/regex.h"
 
 typedef struct dj_regex_mapper dj_regex_mapper;
 
@@ -31,12 +32,11 @@ typedef struct dj_pattern_repl_cfg {
 int dj_regex_mapper_new(dj_regex_mapper **out /* OUT */, const char *op_name);
 
 /** Append a rule: compile @pattern (DJ_RE_DOTALL; dj_regex_new strips a r'...' wrapper) and
- *  check the template @repl (copied). @need_any is NULL or a set of bytes of which every match
- *  of @pattern contains at least one: a text holding none of them is skipped without running
- *  the regex (only pass it when that is exact). Errors (DJ_EINVAL, DJ_ENOMEM) are prefixed with
+ *  check the template @repl (copied). @win is NULL, or static windows that hold every match
+ *  of @pattern (dj_regex_windows; only pass them when that is exact). Errors (DJ_EINVAL, DJ_ENOMEM) are prefixed with
  *  the op name and @param, the parameter the pattern came from. */
 int dj_regex_mapper_add(dj_regex_mapper *m, const char *param, const char *pattern, const char *repl,
-	const char *need_any);
+	const dj_regex_windows *win);
 
 /** Rewrite every alive sample of @b: each rule in turn, via dj_regex_sub, results in
  *  dj_batch_arena(b); dj_batch_set_text only when some rule matched. A match failure on one
@@ -48,9 +48,9 @@ int dj_regex_mapper_apply(dj_regex_mapper *m, dj_batch *b);
 void dj_regex_mapper_free(dj_regex_mapper *m);
 
 /** init() of the pattern/repl ops: one rule from @cfg->pattern, or from @def_pattern (with the
- *  exact prefilter @def_need, may be NULL) when the pattern is null. */
+ *  exact windows @def_win, may be NULL) when the pattern is null. */
 int dj_regex_mapper_init_default(void **state_out /* OUT */, const dj_pattern_repl_cfg *cfg,
-	const char *op_name, const char *def_pattern, const char *def_need);
+	const char *op_name, const char *def_pattern, const dj_regex_windows *def_win);
 
 /* vtab adapters: .process = dj_regex_mapper_op_process, .free = dj_regex_mapper_op_free. */
 int dj_regex_mapper_op_process(void *state, dj_batch *b, dj_ctx *ctx);

@@ -3,10 +3,13 @@
  * Data-Juicer: re.sub(pattern, repl, text, flags=re.DOTALL) with the default pattern
  * r"[A-Za-z0-9.\-+_]+@[a-z0-9.\-+_]+\.[a-z]+" (the domain part is lower-case only, and there
  * are no word boundaries). A user pattern may be written r'...'; the wrapper is stripped.
- * The default pattern cannot match without '@', so such texts skip the regex.
+ * Every match of the default pattern is a run of [A-Za-z0-9.+_@-] holding an '@' and a '.',
+ * so only such runs are searched (dj_regex_windows): the same result, far less regex work.
  *
  * Example (repl "<EMAIL>"): "happy day euqdh@cjqi.com" -> "happy day <EMAIL>";
  * "👊23da44sh12@46hqb12chd.ckdhnfes.comd.dasd.asd.dc" with repl '' -> "👊". */
+#include <string.h>
+
 #include "dj/dj.h"
 #include "dj/regex_mapper.h"
 
@@ -16,9 +19,21 @@ static const dj_param_spec email_params[] = {
 	DJ_PATTERN_REPL_PARAMS("e-mail"),
 };
 
+static bool email_wanted(const char *s, size_t len)
+{
+	return memchr(s, '@', len) && memchr(s, '.', len);
+}
+
+static const dj_regex_windows email_windows = {
+	.run = { ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1, ['0' ... '9'] = 1, ['.'] = 1, ['-'] = 1,
+		['+'] = 1, ['_'] = 1, ['@'] = 1 },
+	.wanted = email_wanted,
+};
+
 static int email_init(void **state_out, const void *cfg, dj_ctx *ctx)
 {
-	return dj_regex_mapper_init_default(state_out, cfg, "clean_email_mapper", EMAIL_PATTERN, "@");
+	return dj_regex_mapper_init_default(state_out, cfg, "clean_email_mapper", EMAIL_PATTERN,
+		&email_windows);
 }
 
 const dj_op_vtab dj_op_clean_email_mapper = {

@@ -22,9 +22,29 @@ static const dj_param_spec ip_params[] = {
 	DJ_PATTERN_REPL_PARAMS("IPv4/IPv6"),
 };
 
+/* A match is made of ASCII digits and dots (IPv4: three dots) or of hex digits, Unicode
+ * digits (\d, non-ASCII bytes) and colons (IPv6: seven colons), so only runs of
+ * [0-9A-Fa-f.:] and non-ASCII bytes with 3 dots or 7 colons are searched. */
+static bool ip_wanted(const char *s, size_t len)
+{
+	size_t dots = 0, colons = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		dots += s[i] == '.';
+		colons += s[i] == ':';
+	}
+	return dots >= 3 || colons >= 7;
+}
+
+static const dj_regex_windows ip_windows = {
+	.run = { ['0' ... '9'] = 1, ['A' ... 'F'] = 1, ['a' ... 'f'] = 1, ['.'] = 1, [':'] = 1,
+		[0x80 ... 0xFF] = 1 },
+	.wanted = ip_wanted,
+};
+
 static int ip_init(void **state_out, const void *cfg, dj_ctx *ctx)
 {
-	return dj_regex_mapper_init_default(state_out, cfg, "clean_ip_mapper", IP_PATTERN, ".:");
+	return dj_regex_mapper_init_default(state_out, cfg, "clean_ip_mapper", IP_PATTERN, &ip_windows);
 }
 
 const dj_op_vtab dj_op_clean_ip_mapper = {

@@ -43,9 +43,31 @@ static const dj_param_spec links_params[] = {
 	DJ_PATTERN_REPL_PARAMS("link"),
 };
 
+/* No part of the pattern matches whitespace, so a match lies inside one run of
+ * non-whitespace bytes (ASCII whitespace is a subset of \s, so runs cut there are unions of
+ * whole tokens); its start is "scheme:", "www" (any case) or "host.tld/", so the run holds
+ * a ':' , a '/' or a "www". Only such runs are searched. */
+static bool links_wanted(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (c == ':' || c == '/')
+			return true;
+		if ((c | 0x20) == 'w' && i + 2 < len && (s[i + 1] | 0x20) == 'w' && (s[i + 2] | 0x20) == 'w')
+			return true;
+	}
+	return false;
+}
+
+static const dj_regex_windows links_windows = {
+	.run = { [0x00 ... 0x08] = 1, [0x0E ... 0x1F] = 1, [0x21 ... 0xFF] = 1 },
+	.wanted = links_wanted,
+};
+
 static int links_init(void **state_out, const void *cfg, dj_ctx *ctx)
 {
-	return dj_regex_mapper_init_default(state_out, cfg, "clean_links_mapper", LINKS_PATTERN, ".:");
+	return dj_regex_mapper_init_default(state_out, cfg, "clean_links_mapper", LINKS_PATTERN,
+		&links_windows);
 }
 
 const dj_op_vtab dj_op_clean_links_mapper = {

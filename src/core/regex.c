@@ -588,7 +588,36 @@ static int out_append(out_buf *b, const char *s, size_t n)
 	return 0;
 }
 
+/* The next window of @w at or after *pos: [*ws, *we). False when there is none. */
+static bool next_window(const dj_regex_windows *w, const char *s, size_t len, size_t *pos,
+	size_t *ws, size_t *we)
+{
+	size_t i = *pos;
+
+	while (i < len) {
+		while (i < len && !w->run[(unsigned char)s[i]])
+			i++;
+		size_t start = i;
+		while (i < len && w->run[(unsigned char)s[i]])
+			i++;
+		if (i > start && w->wanted(s + start, i - start)) {
+			*ws = start;
+			*we = i;
+			*pos = i;
+			return true;
+		}
+	}
+	*pos = len;
+	return false;
+}
+
 int dj_regex_sub(dj_span *out, bool *changed, dj_regex *re, dj_span text, const char *repl, dj_arena *a)
+{
+	return dj_regex_sub_windows(out, changed, re, text, repl, a, NULL);
+}
+
+int dj_regex_sub_windows(dj_span *out, bool *changed, dj_regex *re, dj_span text, const char *repl,
+	dj_arena *a, const dj_regex_windows *w)
 {
 	const char *subj = text.len ? text.p : "";
 	const PCRE2_SIZE *ov;
@@ -602,11 +631,23 @@ int dj_regex_sub(dj_span *out, bool *changed, dj_regex *re, dj_span text, const 
 	DJ_TRY(tmpl_get(re, repl ? repl : ""));
 	begin_match(re, text.len);
 	ov = pcre2_get_ovector_pointer(re->md);
+	/* Without windows the whole text is one window. */
+	size_t wpos = 0, ws = 0, we = text.len;
+	if (w) {
+		if (!next_window(w, subj, text.len, &wpos, &ws, &we))
+			return 0;
+		pos = ws;
+	}
 	for (;;) {
 		size_t mb, me;
-		int mrc = do_match(re, subj, text.len, pos, opts);
-		if (mrc == PCRE2_ERROR_NOMATCH)
-			break;
+		int mrc = do_match(re, subj, we, pos, opts);
+		if (mrc == PCRE2_ERROR_NOMATCH || (w && mrc >= 0 && ov[1] == ov[0] && ov[0] == we)) {
+			if (!w || !next_window(w, subj, text.len, &wpos, &ws, &we))
+				break;
+			pos = ws;
+			opts = 0;
+			continue;
+		}
 		if (mrc < 0)
 			return match_error(re, mrc, text.len);
 		mb = ov[0];

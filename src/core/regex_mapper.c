@@ -6,8 +6,9 @@
  * remove_specific_chars_mapper one DOTALL character class. All are "a list of (regex, repl)
  * rules applied in order", which is what a dj_regex_mapper holds. The search-then-sub of the
  * clean_* ops is the same as a plain sub (no match leaves the text alone), so one dj_regex_sub
- * per rule suffices; a rule may carry an exact byte prefilter (clean_email's default pattern
- * cannot match a text without '@') that skips the regex entirely. */
+ * per rule suffices; a rule may carry exact windows (dj_regex_windows: the byte runs a match
+ * can lie in, e.g. clean_email's default pattern only matches inside runs of [A-Za-z0-9.+_@-]
+ * holding an '@'), so that most of the text is skipped without running the regex. */
 #include "dj/regex_mapper.h"
 
 #include <stdlib.h>
@@ -19,7 +20,7 @@
 typedef struct rule {
 	dj_regex *re;
 	char *repl;
-	char *need_any;     /* NULL, or bytes of which every match holds one */
+	const dj_regex_windows *win;   /* NULL, or where matches can lie (static, borrowed) */
 } rule;
 
 struct dj_regex_mapper {
@@ -41,9 +42,9 @@ int dj_regex_mapper_new(dj_regex_mapper **out, const char *op_name)
 }
 
 int dj_regex_mapper_add(dj_regex_mapper *m, const char *param, const char *pattern, const char *repl,
-	const char *need_any)
+	const dj_regex_windows *win)
 {
-	rule r = { NULL, NULL, NULL }, *nr;
+	rule r = { NULL, NULL, win }, *nr;
 	int rc;
 
 	if ((rc = dj_regex_new(&r.re, pattern, DJ_RE_DOTALL)) < 0) {
@@ -54,7 +55,7 @@ int dj_regex_mapper_add(dj_regex_mapper *m, const char *param, const char *patte
 		dj_error_prefix("%s: parameter 'repl'", m->op_name);
 		goto fail;
 	}
-	if (!(r.repl = strdup(repl)) || (need_any && !(r.need_any = strdup(need_any))) ||
+	if (!(r.repl = strdup(repl)) ||
 	    !(nr = realloc(m->rules, (m->n_rules + 1) * sizeof(*nr)))) {
 		rc = dj_error_set(DJ_ENOMEM, "%s: out of memory", m->op_name);
 		goto fail;
@@ -65,7 +66,6 @@ int dj_regex_mapper_add(dj_regex_mapper *m, const char *param, const char *patte
 fail:
 	dj_regex_free(r.re);
 	free(r.repl);
-	free(r.need_any);
 	return rc;
 }
 
@@ -76,19 +76,9 @@ void dj_regex_mapper_free(dj_regex_mapper *m)
 	for (size_t k = 0; k < m->n_rules; k++) {
 		dj_regex_free(m->rules[k].re);
 		free(m->rules[k].repl);
-		free(m->rules[k].need_any);
 	}
 	free(m->rules);
 	free(m);
-}
-
-/* Does @t contain at least one byte of the NUL-terminated set @need? */
-static bool has_any(dj_span t, const char *need)
-{
-	for (; *need; need++)
-		if (t.len && memchr(t.p, (unsigned char)*need, t.len))
-			return true;
-	return false;
 }
 
 int dj_regex_mapper_apply(dj_regex_mapper *m, dj_batch *b)
@@ -111,9 +101,7 @@ int dj_regex_mapper_apply(dj_regex_mapper *m, dj_batch *b)
 			dj_span out;
 			bool changed;
 
-			if (r->need_any && !has_any(t, r->need_any))
-				continue;
-			if ((rc = dj_regex_sub(&out, &changed, r->re, t, r->repl, a)) < 0)
+			if ((rc = dj_regex_sub_windows(&out, &changed, r->re, t, r->repl, a, r->win)) < 0)
 				break;
 			if (changed) {
 				t = out;
@@ -136,7 +124,7 @@ int dj_regex_mapper_apply(dj_regex_mapper *m, dj_batch *b)
 }
 
 int dj_regex_mapper_init_default(void **state_out, const dj_pattern_repl_cfg *cfg,
-	const char *op_name, const char *def_pattern, const char *def_need)
+	const char *op_name, const char *def_pattern, const dj_regex_windows *def_win)
 {
 	dj_regex_mapper *m;
 	int rc;
@@ -146,7 +134,7 @@ int dj_regex_mapper_init_default(void **state_out, const dj_pattern_repl_cfg *cf
 	if (cfg->pattern)
 		rc = dj_regex_mapper_add(m, "pattern", cfg->pattern, cfg->repl, NULL);
 	else
-		rc = dj_regex_mapper_add(m, "pattern", def_pattern, cfg->repl, def_need);
+		rc = dj_regex_mapper_add(m, "pattern", def_pattern, cfg->repl, def_win);
 	if (rc < 0) {
 		dj_regex_mapper_free(m);
 		return rc;
