@@ -7,6 +7,7 @@
 
 #include "dj/dj.h"
 #include "dj/recipe.h"
+#include "recipe_int.h"
 
 typedef enum gkind { G_STR, G_STR_OR_LIST, G_INT, G_BOOL, G_LIST, G_ANY } gkind;
 
@@ -218,6 +219,9 @@ static int build_op(dj_recipe_op *rop, size_t index, const json_t *item)
 		break;
 	if (!(rop->vtab = dj_op_find(name))) {
 		const dj_op_vtab *s = dj_op_suggest(name);
+		if (dj_recipe__is_data_juicer_op(name))
+			return dj_error_set(DJ_ENOTFOUND, "process[%zu]: '%s' is a Data-Juicer op that djmpi does not "
+				"implement yet (dj-ops lists the available ops)", index, name);
 		if (s)
 			return dj_error_set(DJ_ENOTFOUND, "process[%zu]: unknown op '%s' (did you mean '%s'?)",
 				index, name, s->name);
