@@ -35,6 +35,15 @@ typedef struct dj_value {
 #define DJ_VALUE_REAL(x) ((dj_value){ .kind = DJ_VAL_REAL, .u.d = (x) })
 #define DJ_VALUE_BOOL(x) ((dj_value){ .kind = DJ_VAL_BOOL, .u.b = (x) })
 
+/** True and *out if @v is a number or a bool (as 0/1); false for other kinds. */
+bool dj_value_num(const dj_value *v, double *out /* OUT */);
+
+/** A JSON value as a stat value: integers, reals and bools as plain values, strings copied
+ *  into @a (so they outlive @j; the batch may drop its parsed sample when a mapper changes
+ *  the text), anything else (null, lists, mappings) as DJ_VAL_JSON with a new reference to
+ *  @j, which dj_batch_stat_set() takes over. Returns 0 or DJ_ENOMEM. */
+int dj_value_from_json(dj_value *out /* OUT */, json_t *j, dj_arena *a);
+
 /* Which cached word list (spec section 3). */
 typedef enum dj_words_kind {
 	DJ_WORDS_SPLIT = 0,         /* split_on_whitespace(text, newline=True, tab=True) */
@@ -94,8 +103,10 @@ int dj_batch_stat_set(dj_batch *b, size_t i, int col, dj_value v);
 /* ---- other fields --------------------------------------------------------------- */
 
 /** The value at dotted path @path ("meta.lang") of sample @i, parsed on demand.
- *  Returns 0 and a borrowed *out (valid while the batch holds the sample), or
- *  DJ_ENOTFOUND if some level is missing or not an object. */
+ *  Returns 0 and a borrowed *out (valid while the batch holds the sample and its text is
+ *  unchanged); 0 and *out = NULL if every parent level is a mapping but the last key is
+ *  missing (Python dict.get); DJ_ENOTFOUND if a parent level is missing or not a mapping;
+ *  DJ_EPARSE if jansson cannot parse the line. */
 int dj_batch_field(dj_batch *b, size_t i, const char *path, json_t **out);
 
 /** The sample's `__dj__suffix__` field if it has one, else the suffix of its source file

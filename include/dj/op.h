@@ -135,4 +135,62 @@ typedef struct dj_filter_common {
 /** Filter.get_keep_boolean (spec 2.3). NaN bounds mean "no bound". */
 bool dj_filter_keep(const dj_filter_common *c, double val, double min, double max);
 
+/* A filter on one numeric stat (text_len, alnum_ratio, ...): its keep rule, bounds and
+ * stats column. Simple filters use it as their whole state; others embed it. */
+typedef struct dj_stat_filter {
+	dj_filter_common common;
+	double min, max;        /* NaN: no bound */
+	int col;
+} dj_stat_filter;
+
+/** Fill @f with @common, @min and @max and register the stats column @stat_name
+ *  (dj_ctx_stat_column). Call from init(). Returns 0 or an error. */
+int dj_stat_filter_init(dj_stat_filter *f /* OUT */, dj_ctx *ctx, const char *stat_name,
+	const dj_filter_common *common, double min, double max);
+
+/** dj_stat_filter_init() into a new allocation: the state of a filter that needs nothing
+ *  else. *out is owned by the caller and freed with free() (so `.free = free`). */
+int dj_stat_filter_new(dj_stat_filter **out /* OUT */, dj_ctx *ctx, const char *stat_name,
+	const dj_filter_common *common, double min, double max);
+
+/* Computes the stat of sample @i into *out (a number: DJ_VAL_INT, DJ_VAL_REAL or
+ * DJ_VAL_BOOL). Returns 0 or an error. */
+typedef int (*dj_stat_fn)(dj_value *out /* OUT */, dj_batch *b, size_t i, void *payload);
+
+/** The common filter loop: for each alive sample, take its stat from column f->col if it
+ *  is there and numeric (dj_batch_stat_num: computed earlier in the run, or reused from the
+ *  input), else compute it with @compute and store it (a non-numeric input stat is
+ *  recomputed and replaced); then drop the sample unless dj_filter_keep() keeps the value.
+ *  Returns 0, or the first error of @compute or dj_batch_stat_set(). */
+int dj_filter_by_stat(dj_batch *b, const dj_stat_filter *f, dj_stat_fn compute, void *payload);
+
+/* A filter on one field's value (specified_field_filter, specified_numeric_field_filter):
+ * the value at a dotted path, which is also the stat of the same name. */
+typedef struct dj_field_filter {
+	char *path;             /* owned; NULL: the filter keeps everything and adds no stat */
+	int col;
+} dj_field_filter;
+
+/** Set @f up for the dotted @path ("meta.star") and register the stats column named
+ *  @path; a NULL or empty @path leaves f->path NULL. Call from init(); release with
+ *  dj_field_filter_release(). Returns 0 or an error. */
+int dj_field_filter_init(dj_field_filter *f /* OUT */, dj_ctx *ctx, const char *path);
+
+/** Release what dj_field_filter_init() allocated in @f (not @f). */
+void dj_field_filter_release(dj_field_filter *f);
+
+/* Decides on sample @i from its field value @v (borrowed): returns 1 to keep it, 0 to
+ * drop it, or a negative error. May call dj_batch_fail() (then returns 0, or its error). */
+typedef int (*dj_field_keep_fn)(const dj_value *v, dj_batch *b, size_t i, void *payload);
+
+/** The field filter loop: nothing if f->path is NULL; else, for each alive sample, take
+ *  its stat f->col if present (set in this run or reused from the input, whatever its
+ *  kind), else read the field at f->path, convert it with dj_value_from_json() and store
+ *  it as the stat; then drop the sample unless @keep returns 1. A missing last key reads
+ *  as null (Python dict.get; Hugging Face datasets give None for keys absent from some
+ *  rows); a missing or non-mapping parent level, or a line jansson cannot parse, fails
+ *  the sample (dj_batch_fail: dropped and logged under skip_op_error). Returns 0, or the
+ *  first error (of @keep, of dj_batch_fail without skip_op_error, or DJ_ENOMEM). */
+int dj_filter_by_field(dj_batch *b, const dj_field_filter *f, dj_field_keep_fn keep, void *payload);
+
 #endif

@@ -55,7 +55,17 @@ bool dj_uc_islinebreak(uint32_t c); /* a str.splitlines() boundary */
 bool dj_uc_isspecial(uint32_t c); /* Data-Juicer SPECIAL_CHARACTERS (spec appendix A) */
 bool dj_uc_isvariouswhitespace(uint32_t c); /* VARIOUS_WHITESPACES (whitespace_normalization) */
 
+/* The classes above, by name, for dj_text_count_class(). */
+typedef enum dj_uc_class {
+	DJ_UC_ALNUM = 0, DJ_UC_ALPHA, DJ_UC_SPACE, DJ_UC_LINEBREAK, DJ_UC_SPECIAL,
+	DJ_UC_VARIOUSWHITESPACE, DJ_UC__COUNT
+} dj_uc_class;
+
 /* ---- Whole-text helpers ------------------------------------------------------ */
+
+/** The number of code points of @s in class @cls, e.g. sum(c.isalnum() for c in s)
+ *  for DJ_UC_ALNUM (one table lookup per code point). */
+size_t dj_text_count_class(dj_span s, dj_uc_class cls);
 
 /** Python str.lower() of @s (full mapping, final sigma), in the arena. */
 int dj_text_lower(dj_span *out, dj_arena *a, dj_span s);

@@ -25,11 +25,6 @@ typedef struct anf_cfg {
 	double max_ratio;
 } anf_cfg;
 
-typedef struct anf_state {
-	anf_cfg cfg;
-	int col;
-} anf_state;
-
 static const dj_param_spec anf_params[] = {
 	DJ_FILTER_COMMON_PARAMS(anf_cfg),
 	{ "tokenization", DJ_PARAM_BOOL, offsetof(anf_cfg, tokenization), 0, 0, "false",
@@ -43,69 +38,35 @@ static const dj_param_spec anf_params[] = {
 static int anf_init(void **state_out, const void *cfg, dj_ctx *ctx)
 {
 	const anf_cfg *c = cfg;
-	anf_state *st;
-	int rc;
+	dj_stat_filter *st;
 
 	if (c->tokenization)
 		return dj_error_set(DJ_EINVAL, "alphanumeric_filter: tokenization: true needs the Hugging Face "
 			"tokenizer EleutherAI/pythia-6.9b-deduped, which djmpi does not have; "
 			"use tokenization: false (alnum_ratio per character)");
-	if (!(st = calloc(1, sizeof(*st))))
-		return dj_error_set(DJ_ENOMEM, "alphanumeric_filter: out of memory");
-	st->cfg = *c;
-	if ((rc = dj_ctx_stat_column(ctx, "alnum_ratio", &st->col)) < 0) {
-		free(st);
-		return rc;
-	}
+	DJ_TRY(dj_stat_filter_new(&st, ctx, "alnum_ratio", &c->common,
+		c->min_ratio, c->max_ratio));
 	*state_out = st;
 	return 0;
 }
 
-static size_t count_alnum(dj_span t)
+static int alnum_ratio(dj_value *out, dj_batch *b, size_t i, void *payload)
 {
-	const char *p = t.p, *end = t.p + t.len;
-	size_t n = 0;
+	size_t len = dj_batch_cplen(b, i);
 
-	while (p < end) {
-		unsigned char c = (unsigned char)*p;
-		if (c < 0x80) {   /* ASCII: Python's isalnum is [0-9A-Za-z] here */
-			n += (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
-			p++;
-		} else {
-			n += dj_uc_isalnum(dj_utf8_next(&p));
-		}
-	}
-	return n;
+	*out = DJ_VALUE_REAL(len ? (double)dj_text_count_class(dj_batch_text(b, i), DJ_UC_ALNUM) /
+		(double)len : 0.0);
+	return 0;
 }
 
 static int anf_process(void *state, dj_batch *b, dj_ctx *ctx)
 {
-	const anf_state *st = state;
-
-	for (size_t i = 0, n = dj_batch_len(b); i < n; i++) {
-		double v;
-
-		if (!dj_batch_alive(b, i))
-			continue;
-		if (!dj_batch_stat_num(b, i, st->col, &v)) {
-			size_t len = dj_batch_cplen(b, i);
-			v = len ? (double)count_alnum(dj_batch_text(b, i)) / (double)len : 0.0;
-			DJ_TRY(dj_batch_stat_set(b, i, st->col, DJ_VALUE_REAL(v)));
-		}
-		if (!dj_filter_keep(&st->cfg.common, v, st->cfg.min_ratio, st->cfg.max_ratio))
-			dj_batch_drop(b, i);
-	}
-	return 0;
-}
-
-static void anf_free(void *state)
-{
-	free(state);
+	return dj_filter_by_stat(b, state, alnum_ratio, NULL);
 }
 
 const dj_op_vtab dj_op_alphanumeric_filter = {
 	.version = DJ_OP_VTAB_VERSION, .name = "alphanumeric_filter", .kind = DJ_OP_FILTER,
 	.summary = "Keep samples whose alphanumeric character ratio lies in [min_ratio, max_ratio]",
 	.params = anf_params, .n_params = DJ_ARRAY_LEN(anf_params), .cfg_size = sizeof(anf_cfg),
-	.init = anf_init, .process = anf_process, .free = anf_free,
+	.init = anf_init, .process = anf_process, .free = free,
 };

@@ -20,11 +20,6 @@ typedef struct allf_cfg {
 	int64_t max_len;
 } allf_cfg;
 
-typedef struct allf_state {
-	allf_cfg cfg;
-	int col;
-} allf_state;
-
 static const dj_param_spec allf_params[] = {
 	DJ_FILTER_COMMON_PARAMS(allf_cfg),
 	{ "min_len", DJ_PARAM_INT, offsetof(allf_cfg, min_len), -DJ_INT64_MAX_D - 1.0, DJ_INT64_MAX_D,
@@ -35,50 +30,33 @@ static const dj_param_spec allf_params[] = {
 
 static int allf_init(void **state_out, const void *cfg, dj_ctx *ctx)
 {
-	allf_state *st = calloc(1, sizeof(*st));
-	int rc;
+	const allf_cfg *c = cfg;
+	dj_stat_filter *st;
 
-	if (!st)
-		return dj_error_set(DJ_ENOMEM, "average_line_length_filter: out of memory");
-	memcpy(&st->cfg, cfg, sizeof(st->cfg));
-	if ((rc = dj_ctx_stat_column(ctx, "avg_line_length", &st->col)) < 0) {
-		free(st);
-		return rc;
-	}
+	DJ_TRY(dj_stat_filter_new(&st, ctx, "avg_line_length", &c->common,
+		(double)c->min_len, (double)c->max_len));
 	*state_out = st;
+	return 0;
+}
+
+static int avg_line_length(dj_value *out, dj_batch *b, size_t i, void *payload)
+{
+	const dj_span *lines;
+	size_t n_lines;
+
+	DJ_TRY(dj_batch_lines(b, i, &lines, &n_lines));
+	*out = DJ_VALUE_REAL(n_lines ? (double)dj_batch_cplen(b, i) / (double)n_lines : 0.0);
 	return 0;
 }
 
 static int allf_process(void *state, dj_batch *b, dj_ctx *ctx)
 {
-	const allf_state *st = state;
-
-	for (size_t i = 0, n = dj_batch_len(b); i < n; i++) {
-		double v;
-
-		if (!dj_batch_alive(b, i))
-			continue;
-		if (!dj_batch_stat_num(b, i, st->col, &v)) {
-			const dj_span *lines;
-			size_t n_lines;
-			DJ_TRY(dj_batch_lines(b, i, &lines, &n_lines));
-			v = n_lines ? (double)dj_batch_cplen(b, i) / (double)n_lines : 0.0;
-			DJ_TRY(dj_batch_stat_set(b, i, st->col, DJ_VALUE_REAL(v)));
-		}
-		if (!dj_filter_keep(&st->cfg.common, v, (double)st->cfg.min_len, (double)st->cfg.max_len))
-			dj_batch_drop(b, i);
-	}
-	return 0;
-}
-
-static void allf_free(void *state)
-{
-	free(state);
+	return dj_filter_by_stat(b, state, avg_line_length, NULL);
 }
 
 const dj_op_vtab dj_op_average_line_length_filter = {
 	.version = DJ_OP_VTAB_VERSION, .name = "average_line_length_filter", .kind = DJ_OP_FILTER,
 	.summary = "Keep samples whose average line length lies in [min_len, max_len]",
 	.params = allf_params, .n_params = DJ_ARRAY_LEN(allf_params), .cfg_size = sizeof(allf_cfg),
-	.init = allf_init, .process = allf_process, .free = allf_free,
+	.init = allf_init, .process = allf_process, .free = free,
 };

@@ -28,8 +28,8 @@ typedef struct crf_cfg {
 } crf_cfg;
 
 typedef struct crf_state {
-	crf_cfg cfg;
-	int col;
+	dj_stat_filter f;
+	size_t rep_len;
 	dj_ngram_counter *counter;
 } crf_state;
 
@@ -55,14 +55,16 @@ static void crf_free(void *state)
 
 static int crf_init(void **state_out, const void *cfg, dj_ctx *ctx)
 {
+	const crf_cfg *c = cfg;
 	crf_state *st = calloc(1, sizeof(*st));
 	int rc;
 
 	if (!st)
 		return dj_error_set(DJ_ENOMEM, "character_repetition_filter: out of memory");
-	memcpy(&st->cfg, cfg, sizeof(st->cfg));
-	if ((rc = dj_ngram_counter_new(&st->counter)) < 0 ||
-	    (rc = dj_ctx_stat_column(ctx, "char_rep_ratio", &st->col)) < 0) {
+	st->rep_len = (size_t)c->rep_len;
+	if ((rc = dj_stat_filter_init(&st->f, ctx, "char_rep_ratio", &c->common, c->min_ratio,
+			c->max_ratio)) < 0 ||
+	    (rc = dj_ngram_counter_new(&st->counter)) < 0) {
 		crf_free(st);
 		return rc;
 	}
@@ -70,17 +72,18 @@ static int crf_init(void **state_out, const void *cfg, dj_ctx *ctx)
 	return 0;
 }
 
-static int char_rep_ratio(double *out, crf_state *st, dj_batch *b, size_t i)
+static int char_rep_ratio(dj_value *out, dj_batch *b, size_t i, void *payload)
 {
+	crf_state *st = payload;
 	const uint32_t *freqs;
 	size_t d, num_no_rep = 0, k;
 	uint64_t top;
 
 	DJ_TRY(dj_ngram_count_chars(st->counter, dj_batch_text(b, i), dj_batch_cplen(b, i),
-		(size_t)st->cfg.rep_len));
+		st->rep_len));
 	freqs = dj_ngram_freqs(st->counter, &d);
 	if (d == 0) {
-		*out = 0.0;
+		*out = DJ_VALUE_REAL(0.0);
 		return 0;
 	}
 	for (size_t j = 0; j < d; j++)
@@ -89,7 +92,7 @@ static int char_rep_ratio(double *out, crf_state *st, dj_batch *b, size_t i)
 	if (k > d - num_no_rep)
 		k = d - num_no_rep;
 	DJ_TRY(dj_ngram_top_sum(st->counter, k, &top));
-	*out = (double)top / (double)dj_ngram_total(st->counter);
+	*out = DJ_VALUE_REAL((double)top / (double)dj_ngram_total(st->counter));
 	return 0;
 }
 
@@ -97,19 +100,7 @@ static int crf_process(void *state, dj_batch *b, dj_ctx *ctx)
 {
 	crf_state *st = state;
 
-	for (size_t i = 0, n = dj_batch_len(b); i < n; i++) {
-		double v;
-
-		if (!dj_batch_alive(b, i))
-			continue;
-		if (!dj_batch_stat_num(b, i, st->col, &v)) {
-			DJ_TRY(char_rep_ratio(&v, st, b, i));
-			DJ_TRY(dj_batch_stat_set(b, i, st->col, DJ_VALUE_REAL(v)));
-		}
-		if (!dj_filter_keep(&st->cfg.common, v, st->cfg.min_ratio, st->cfg.max_ratio))
-			dj_batch_drop(b, i);
-	}
-	return 0;
+	return dj_filter_by_stat(b, &st->f, char_rep_ratio, st);
 }
 
 const dj_op_vtab dj_op_character_repetition_filter = {

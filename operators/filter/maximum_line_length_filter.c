@@ -18,11 +18,6 @@ typedef struct mllf_cfg {
 	int64_t max_len;
 } mllf_cfg;
 
-typedef struct mllf_state {
-	mllf_cfg cfg;
-	int col;
-} mllf_state;
-
 static const dj_param_spec mllf_params[] = {
 	DJ_FILTER_COMMON_PARAMS(mllf_cfg),
 	{ "min_len", DJ_PARAM_INT, offsetof(mllf_cfg, min_len), -DJ_INT64_MAX_D - 1.0, DJ_INT64_MAX_D,
@@ -33,58 +28,41 @@ static const dj_param_spec mllf_params[] = {
 
 static int mllf_init(void **state_out, const void *cfg, dj_ctx *ctx)
 {
-	mllf_state *st = calloc(1, sizeof(*st));
-	int rc;
+	const mllf_cfg *c = cfg;
+	dj_stat_filter *st;
 
-	if (!st)
-		return dj_error_set(DJ_ENOMEM, "maximum_line_length_filter: out of memory");
-	memcpy(&st->cfg, cfg, sizeof(st->cfg));
-	if ((rc = dj_ctx_stat_column(ctx, "max_line_length", &st->col)) < 0) {
-		free(st);
-		return rc;
-	}
+	DJ_TRY(dj_stat_filter_new(&st, ctx, "max_line_length", &c->common,
+		(double)c->min_len, (double)c->max_len));
 	*state_out = st;
+	return 0;
+}
+
+static int max_line_length(dj_value *out, dj_batch *b, size_t i, void *payload)
+{
+	const dj_span *lines;
+	size_t n_lines, max = 0;
+
+	DJ_TRY(dj_batch_lines(b, i, &lines, &n_lines));
+	for (size_t k = 0; k < n_lines; k++) {
+		/* code points <= bytes: a line this short cannot be the new maximum */
+		if (lines[k].len <= max)
+			continue;
+		size_t len = dj_utf8_cplen(lines[k].p, lines[k].len);
+		if (len > max)
+			max = len;
+	}
+	*out = DJ_VALUE_INT((int64_t)max);
 	return 0;
 }
 
 static int mllf_process(void *state, dj_batch *b, dj_ctx *ctx)
 {
-	const mllf_state *st = state;
-
-	for (size_t i = 0, n = dj_batch_len(b); i < n; i++) {
-		double v;
-
-		if (!dj_batch_alive(b, i))
-			continue;
-		if (!dj_batch_stat_num(b, i, st->col, &v)) {
-			const dj_span *lines;
-			size_t n_lines, max = 0;
-			DJ_TRY(dj_batch_lines(b, i, &lines, &n_lines));
-			for (size_t k = 0; k < n_lines; k++) {
-				/* code points <= bytes: a line this short cannot be the new maximum */
-				if (lines[k].len <= max)
-					continue;
-				size_t len = dj_utf8_cplen(lines[k].p, lines[k].len);
-				if (len > max)
-					max = len;
-			}
-			DJ_TRY(dj_batch_stat_set(b, i, st->col, DJ_VALUE_INT((int64_t)max)));
-			v = (double)max;
-		}
-		if (!dj_filter_keep(&st->cfg.common, v, (double)st->cfg.min_len, (double)st->cfg.max_len))
-			dj_batch_drop(b, i);
-	}
-	return 0;
-}
-
-static void mllf_free(void *state)
-{
-	free(state);
+	return dj_filter_by_stat(b, state, max_line_length, NULL);
 }
 
 const dj_op_vtab dj_op_maximum_line_length_filter = {
 	.version = DJ_OP_VTAB_VERSION, .name = "maximum_line_length_filter", .kind = DJ_OP_FILTER,
 	.summary = "Keep samples whose longest line length lies in [min_len, max_len]",
 	.params = mllf_params, .n_params = DJ_ARRAY_LEN(mllf_params), .cfg_size = sizeof(mllf_cfg),
-	.init = mllf_init, .process = mllf_process, .free = mllf_free,
+	.init = mllf_init, .process = mllf_process, .free = free,
 };

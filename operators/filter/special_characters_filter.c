@@ -21,11 +21,6 @@ typedef struct scf_cfg {
 	double max_ratio;
 } scf_cfg;
 
-typedef struct scf_state {
-	scf_cfg cfg;
-	int col;
-} scf_state;
-
 static const dj_param_spec scf_params[] = {
 	DJ_FILTER_COMMON_PARAMS(scf_cfg),
 	{ "min_ratio", DJ_PARAM_FLOAT, offsetof(scf_cfg, min_ratio), -HUGE_VAL, HUGE_VAL, "0.0",
@@ -36,58 +31,32 @@ static const dj_param_spec scf_params[] = {
 
 static int scf_init(void **state_out, const void *cfg, dj_ctx *ctx)
 {
-	scf_state *st = calloc(1, sizeof(*st));
-	int rc;
+	const scf_cfg *c = cfg;
+	dj_stat_filter *st;
 
-	if (!st)
-		return dj_error_set(DJ_ENOMEM, "special_characters_filter: out of memory");
-	memcpy(&st->cfg, cfg, sizeof(st->cfg));
-	if ((rc = dj_ctx_stat_column(ctx, "special_char_ratio", &st->col)) < 0) {
-		free(st);
-		return rc;
-	}
+	DJ_TRY(dj_stat_filter_new(&st, ctx, "special_char_ratio", &c->common,
+		c->min_ratio, c->max_ratio));
 	*state_out = st;
 	return 0;
 }
 
-static size_t count_special(dj_span t)
+static int special_char_ratio(dj_value *out, dj_batch *b, size_t i, void *payload)
 {
-	const char *p = t.p, *end = t.p + t.len;
-	size_t n = 0;
+	size_t len = dj_batch_cplen(b, i);
 
-	while (p < end)
-		n += dj_uc_isspecial(dj_utf8_next(&p));
-	return n;
+	*out = DJ_VALUE_REAL(len ? (double)dj_text_count_class(dj_batch_text(b, i), DJ_UC_SPECIAL) /
+		(double)len : 0.0);
+	return 0;
 }
 
 static int scf_process(void *state, dj_batch *b, dj_ctx *ctx)
 {
-	const scf_state *st = state;
-
-	for (size_t i = 0, n = dj_batch_len(b); i < n; i++) {
-		double v;
-
-		if (!dj_batch_alive(b, i))
-			continue;
-		if (!dj_batch_stat_num(b, i, st->col, &v)) {
-			size_t len = dj_batch_cplen(b, i);
-			v = len ? (double)count_special(dj_batch_text(b, i)) / (double)len : 0.0;
-			DJ_TRY(dj_batch_stat_set(b, i, st->col, DJ_VALUE_REAL(v)));
-		}
-		if (!dj_filter_keep(&st->cfg.common, v, st->cfg.min_ratio, st->cfg.max_ratio))
-			dj_batch_drop(b, i);
-	}
-	return 0;
-}
-
-static void scf_free(void *state)
-{
-	free(state);
+	return dj_filter_by_stat(b, state, special_char_ratio, NULL);
 }
 
 const dj_op_vtab dj_op_special_characters_filter = {
 	.version = DJ_OP_VTAB_VERSION, .name = "special_characters_filter", .kind = DJ_OP_FILTER,
 	.summary = "Keep samples whose special-character ratio lies in [min_ratio, max_ratio]",
 	.params = scf_params, .n_params = DJ_ARRAY_LEN(scf_params), .cfg_size = sizeof(scf_cfg),
-	.init = scf_init, .process = scf_process, .free = scf_free,
+	.init = scf_init, .process = scf_process, .free = free,
 };

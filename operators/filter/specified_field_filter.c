@@ -29,11 +29,9 @@ typedef struct sff_cfg {
 } sff_cfg;
 
 typedef struct sff_state {
+	dj_field_filter f;      /* f.path NULL: keep everything, no stats */
 	bool reversed;
-	char *field_key;        /* NULL: keep everything, no stats */
-	char *parent_key;       /* field_key without its last level; NULL if it has one level */
 	json_t *targets;        /* a non-empty array, or NULL: keep everything */
-	int col;
 } sff_state;
 
 static const dj_param_spec sff_params[] = {
@@ -50,8 +48,7 @@ static void sff_free(void *state)
 
 	if (!st)
 		return;
-	free(st->field_key);
-	free(st->parent_key);
+	dj_field_filter_release(&st->f);
 	json_decref(st->targets);
 	free(st);
 }
@@ -60,7 +57,7 @@ static int sff_init(void **state_out, const void *cfg, dj_ctx *ctx)
 {
 	const sff_cfg *c = cfg;
 	sff_state *st;
-	int rc = 0;
+	int rc;
 
 	if (c->target_value && !json_is_array(c->target_value) && !json_is_null(c->target_value))
 		return dj_error_set(DJ_EINVAL, "specified_field_filter: target_value must be a list, got %s",
@@ -69,23 +66,12 @@ static int sff_init(void **state_out, const void *cfg, dj_ctx *ctx)
 	if (!(st = calloc(1, sizeof(*st))))
 		return dj_error_set(DJ_ENOMEM, "specified_field_filter: out of memory");
 	st->reversed = c->common.reversed_range;
-	if (c->field_key && c->field_key[0]) {
-		const char *dot = strrchr(c->field_key, '.');
-		if (!(st->field_key = strdup(c->field_key)) ||
-		    (dot && !(st->parent_key = strndup(c->field_key, (size_t)(dot - c->field_key))))) {
-			rc = dj_error_set(DJ_ENOMEM, "specified_field_filter: out of memory");
-			goto out;
-		}
-		if ((rc = dj_ctx_stat_column(ctx, st->field_key, &st->col)) < 0)
-			goto out;
-	}
-	if (json_array_size(c->target_value) > 0)
-		st->targets = json_incref(c->target_value);
-out:
-	if (rc < 0) {
+	if ((rc = dj_field_filter_init(&st->f, ctx, c->field_key)) < 0) {
 		sff_free(st);
 		return rc;
 	}
+	if (json_array_size(c->target_value) > 0)
+		st->targets = json_incref(c->target_value);
 	*state_out = st;
 	return 0;
 }
@@ -178,88 +164,30 @@ static bool in_targets(const json_t *targets, pyv v)
 	return false;
 }
 
-/* ---- the field value as a stat ---------------------------------------------------- */
-
-/* A JSON value as a stat: scalars as plain values (strings copied into the batch arena,
- * as the parsed sample may be dropped when a mapper changes the text), others by reference. */
-static int stat_of_json(dj_value *out, dj_batch *b, json_t *j)
+/* Every element of a list value, or the value itself, is one of the targets. */
+static int sff_keep(const dj_value *v, dj_batch *b, size_t i, void *payload)
 {
-	switch (json_typeof(j)) {
-	case JSON_INTEGER: *out = DJ_VALUE_INT(json_integer_value(j)); return 0;
-	case JSON_REAL: *out = DJ_VALUE_REAL(json_real_value(j)); return 0;
-	case JSON_TRUE: case JSON_FALSE: *out = DJ_VALUE_BOOL(json_is_true(j)); return 0;
-	case JSON_STRING: {
-		size_t len = json_string_length(j);
-		char *p = dj_arena_dup(dj_batch_arena(b), json_string_value(j), len + 1);
-		if (!p)
-			return DJ_ENOMEM;
-		out->kind = DJ_VAL_STR;
-		out->u.s = (dj_span){ p, len };
-		return 0;
-	}
-	default:
-		out->kind = DJ_VAL_JSON;
-		out->u.j = json_incref(j);
-		return 0;
-	}
-}
+	const sff_state *st = payload;
+	pyv pv;
+	bool keep = true;
 
-/* The value of field_key for sample @i: the stat if known, else the field (stored as the
- * stat). Returns 1 with *out, 0 if the sample was dropped as failed, or an error. */
-static int field_stat(dj_value *out, const sff_state *st, dj_batch *b, size_t i)
-{
-	json_t *j, *parent;
-	int rc;
-
-	if (dj_batch_stat_get(b, i, st->col, out))
+	if (!st->targets)
 		return 1;
-	rc = dj_batch_field(b, i, st->field_key, &j);
-	if (rc == DJ_ENOTFOUND) {
-		if (st->parent_key && (dj_batch_field(b, i, st->parent_key, &parent) < 0 ||
-		    !json_is_object(parent)))
-			return dj_batch_fail(b, i, "'%s' not found (a parent level is missing or not a mapping)",
-				st->field_key);
-		j = json_null();
-	} else if (rc < 0) {
-		return dj_batch_fail(b, i, "%s", dj_error_last()->msg);
+	pv = pyv_value(v);
+	if (pv.k == PY_LIST) {
+		for (size_t k = 0; k < json_array_size(pv.j) && keep; k++)
+			keep = in_targets(st->targets, pyv_json(json_array_get(pv.j, k)));
+	} else {
+		keep = in_targets(st->targets, pv);
 	}
-	DJ_TRY(stat_of_json(out, b, j));
-	DJ_TRY(dj_batch_stat_set(b, i, st->col, *out));
-	return 1;
+	return keep != st->reversed;
 }
 
 static int sff_process(void *state, dj_batch *b, dj_ctx *ctx)
 {
-	const sff_state *st = state;
+	sff_state *st = state;
 
-	if (!st->field_key)
-		return 0;
-	for (size_t i = 0, n = dj_batch_len(b); i < n; i++) {
-		dj_value v;
-		pyv pv;
-		bool keep = true;
-		int rc;
-
-		if (!dj_batch_alive(b, i))
-			continue;
-		if ((rc = field_stat(&v, st, b, i)) <= 0) {
-			if (rc < 0)
-				return rc;
-			continue;
-		}
-		if (!st->targets)
-			continue;
-		pv = pyv_value(&v);
-		if (pv.k == PY_LIST) {
-			for (size_t k = 0; k < json_array_size(pv.j) && keep; k++)
-				keep = in_targets(st->targets, pyv_json(json_array_get(pv.j, k)));
-		} else {
-			keep = in_targets(st->targets, pv);
-		}
-		if (keep == st->reversed)
-			dj_batch_drop(b, i);
-	}
-	return 0;
+	return dj_filter_by_field(b, &st->f, sff_keep, st);
 }
 
 const dj_op_vtab dj_op_specified_field_filter = {

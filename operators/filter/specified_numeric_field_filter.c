@@ -33,11 +33,9 @@ typedef struct snf_cfg {
 } snf_cfg;
 
 typedef struct snf_state {
+	dj_field_filter f;      /* f.path NULL: keep everything, no stats */
 	dj_filter_common common;
 	double min_value, max_value;
-	char *field_key;        /* NULL: keep everything, no stats */
-	char *parent_key;       /* field_key without its last level; NULL if it has one level */
-	int col;
 } snf_state;
 
 static const dj_param_spec snf_params[] = {
@@ -56,8 +54,7 @@ static void snf_free(void *state)
 
 	if (!st)
 		return;
-	free(st->field_key);
-	free(st->parent_key);
+	dj_field_filter_release(&st->f);
 	free(st);
 }
 
@@ -65,24 +62,14 @@ static int snf_init(void **state_out, const void *cfg, dj_ctx *ctx)
 {
 	const snf_cfg *c = cfg;
 	snf_state *st = calloc(1, sizeof(*st));
-	int rc = 0;
+	int rc;
 
 	if (!st)
 		return dj_error_set(DJ_ENOMEM, "specified_numeric_field_filter: out of memory");
 	st->common = c->common;
 	st->min_value = c->min_value;
 	st->max_value = c->max_value;
-	if (c->field_key && c->field_key[0]) {
-		const char *dot = strrchr(c->field_key, '.');
-		if (!(st->field_key = strdup(c->field_key)) ||
-		    (dot && !(st->parent_key = strndup(c->field_key, (size_t)(dot - c->field_key))))) {
-			rc = dj_error_set(DJ_ENOMEM, "specified_numeric_field_filter: out of memory");
-			goto out;
-		}
-		rc = dj_ctx_stat_column(ctx, st->field_key, &st->col);
-	}
-out:
-	if (rc < 0) {
+	if ((rc = dj_field_filter_init(&st->f, ctx, c->field_key)) < 0) {
 		snf_free(st);
 		return rc;
 	}
@@ -215,82 +202,25 @@ static int to_number(const dj_value *v, dj_arena *a, double *out)
 	}
 }
 
-/* ---- the field value as a stat ---------------------------------------------------- */
-
-/* A JSON value as a stat: scalars as plain values (strings copied into the batch arena,
- * as the parsed sample may be dropped when a mapper changes the text), others by reference. */
-static int stat_of_json(dj_value *out, dj_batch *b, json_t *j)
+/* is_number(v) and min <= float(v) <= max (per the keep rule); a non-empty list or
+ * mapping fails the sample, as float() raises TypeError. */
+static int snf_keep(const dj_value *v, dj_batch *b, size_t i, void *payload)
 {
-	switch (json_typeof(j)) {
-	case JSON_INTEGER: *out = DJ_VALUE_INT(json_integer_value(j)); return 0;
-	case JSON_REAL: *out = DJ_VALUE_REAL(json_real_value(j)); return 0;
-	case JSON_TRUE: case JSON_FALSE: *out = DJ_VALUE_BOOL(json_is_true(j)); return 0;
-	case JSON_STRING: {
-		size_t len = json_string_length(j);
-		char *p = dj_arena_dup(dj_batch_arena(b), json_string_value(j), len + 1);
-		if (!p)
-			return DJ_ENOMEM;
-		out->kind = DJ_VAL_STR;
-		out->u.s = (dj_span){ p, len };
-		return 0;
-	}
-	default:
-		out->kind = DJ_VAL_JSON;
-		out->u.j = json_incref(j);
-		return 0;
-	}
-}
+	const snf_state *st = payload;
+	double x = 0.0;
+	int rc = to_number(v, dj_batch_arena(b), &x);
 
-/* The value of field_key for sample @i: the stat if known, else the field (stored as the
- * stat). Returns 1 with *out, 0 if the sample was dropped as failed, or an error. */
-static int field_stat(dj_value *out, const snf_state *st, dj_batch *b, size_t i)
-{
-	json_t *j, *parent;
-	int rc;
-
-	if (dj_batch_stat_get(b, i, st->col, out))
-		return 1;
-	rc = dj_batch_field(b, i, st->field_key, &j);
-	if (rc == DJ_ENOTFOUND) {
-		if (st->parent_key && (dj_batch_field(b, i, st->parent_key, &parent) < 0 ||
-		    !json_is_object(parent)))
-			return dj_batch_fail(b, i, "'%s' not found (a parent level is missing or not a mapping)",
-				st->field_key);
-		j = json_null();
-	} else if (rc < 0) {
-		return dj_batch_fail(b, i, "%s", dj_error_last()->msg);
-	}
-	DJ_TRY(stat_of_json(out, b, j));
-	DJ_TRY(dj_batch_stat_set(b, i, st->col, *out));
-	return 1;
+	if (rc < 0)
+		return dj_batch_fail(b, i, "float() argument must be a string or a real number, not '%s'",
+			json_is_array(v->u.j) ? "list" : "dict");
+	return rc > 0 && dj_filter_keep(&st->common, x, st->min_value, st->max_value);
 }
 
 static int snf_process(void *state, dj_batch *b, dj_ctx *ctx)
 {
-	const snf_state *st = state;
+	snf_state *st = state;
 
-	if (!st->field_key)
-		return 0;
-	for (size_t i = 0, n = dj_batch_len(b); i < n; i++) {
-		dj_value v;
-		double x = 0.0;
-		int rc;
-
-		if (!dj_batch_alive(b, i))
-			continue;
-		if ((rc = field_stat(&v, st, b, i)) <= 0) {
-			if (rc < 0)
-				return rc;
-			continue;
-		}
-		rc = to_number(&v, dj_batch_arena(b), &x);
-		if (rc < 0)
-			DJ_TRY(dj_batch_fail(b, i, "float() argument must be a string or a real number, not '%s'",
-				json_is_array(v.u.j) ? "list" : "dict"));
-		else if (rc == 0 || !dj_filter_keep(&st->common, x, st->min_value, st->max_value))
-			dj_batch_drop(b, i);
-	}
-	return 0;
+	return dj_filter_by_field(b, &st->f, snf_keep, st);
 }
 
 const dj_op_vtab dj_op_specified_numeric_field_filter = {

@@ -17,11 +17,6 @@ typedef struct tlf_cfg {
 	int64_t max_len;
 } tlf_cfg;
 
-typedef struct tlf_state {
-	tlf_cfg cfg;
-	int col;
-} tlf_state;
-
 static const dj_param_spec tlf_params[] = {
 	DJ_FILTER_COMMON_PARAMS(tlf_cfg),
 	{ "min_len", DJ_PARAM_INT, offsetof(tlf_cfg, min_len), -DJ_INT64_MAX_D - 1.0, DJ_INT64_MAX_D,
@@ -32,48 +27,29 @@ static const dj_param_spec tlf_params[] = {
 
 static int tlf_init(void **state_out, const void *cfg, dj_ctx *ctx)
 {
-	tlf_state *st = calloc(1, sizeof(*st));
-	int rc;
+	const tlf_cfg *c = cfg;
+	dj_stat_filter *st;
 
-	if (!st)
-		return dj_error_set(DJ_ENOMEM, "text_length_filter: out of memory");
-	memcpy(&st->cfg, cfg, sizeof(st->cfg));
-	if ((rc = dj_ctx_stat_column(ctx, "text_len", &st->col)) < 0) {
-		free(st);
-		return rc;
-	}
+	DJ_TRY(dj_stat_filter_new(&st, ctx, "text_len", &c->common,
+		(double)c->min_len, (double)c->max_len));
 	*state_out = st;
+	return 0;
+}
+
+static int text_len(dj_value *out, dj_batch *b, size_t i, void *payload)
+{
+	*out = DJ_VALUE_INT((int64_t)dj_batch_cplen(b, i));
 	return 0;
 }
 
 static int tlf_process(void *state, dj_batch *b, dj_ctx *ctx)
 {
-	const tlf_state *st = state;
-
-	for (size_t i = 0, n = dj_batch_len(b); i < n; i++) {
-		double v;
-
-		if (!dj_batch_alive(b, i))
-			continue;
-		if (!dj_batch_stat_num(b, i, st->col, &v)) {
-			size_t len = dj_batch_cplen(b, i);
-			DJ_TRY(dj_batch_stat_set(b, i, st->col, DJ_VALUE_INT((int64_t)len)));
-			v = (double)len;
-		}
-		if (!dj_filter_keep(&st->cfg.common, v, (double)st->cfg.min_len, (double)st->cfg.max_len))
-			dj_batch_drop(b, i);
-	}
-	return 0;
-}
-
-static void tlf_free(void *state)
-{
-	free(state);
+	return dj_filter_by_stat(b, state, text_len, NULL);
 }
 
 const dj_op_vtab dj_op_text_length_filter = {
 	.version = DJ_OP_VTAB_VERSION, .name = "text_length_filter", .kind = DJ_OP_FILTER,
 	.summary = "Keep samples whose text length (code points) lies in [min_len, max_len]",
 	.params = tlf_params, .n_params = DJ_ARRAY_LEN(tlf_params), .cfg_size = sizeof(tlf_cfg),
-	.init = tlf_init, .process = tlf_process, .free = tlf_free,
+	.init = tlf_init, .process = tlf_process, .free = free,
 };

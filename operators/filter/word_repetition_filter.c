@@ -32,10 +32,8 @@ typedef struct wrf_cfg {
 } wrf_cfg;
 
 typedef struct wrf_state {
-	dj_filter_common common;
+	dj_stat_filter f;
 	size_t rep_len;
-	double min_ratio, max_ratio;
-	int col;
 	dj_ngram_counter *counter;
 } wrf_state;
 
@@ -75,12 +73,10 @@ static int wrf_init(void **state_out, const void *cfg, dj_ctx *ctx)
 			"(split on whitespace)", c->lang ? c->lang : "null");
 	if (!(st = calloc(1, sizeof(*st))))
 		return dj_error_set(DJ_ENOMEM, "word_repetition_filter: out of memory");
-	st->common = c->common;
 	st->rep_len = (size_t)c->rep_len;
-	st->min_ratio = c->min_ratio;
-	st->max_ratio = c->max_ratio;
-	if ((rc = dj_ngram_counter_new(&st->counter)) < 0 ||
-	    (rc = dj_ctx_stat_column(ctx, "word_rep_ratio", &st->col)) < 0) {
+	if ((rc = dj_stat_filter_init(&st->f, ctx, "word_rep_ratio", &c->common, c->min_ratio,
+			c->max_ratio)) < 0 ||
+	    (rc = dj_ngram_counter_new(&st->counter)) < 0) {
 		wrf_free(st);
 		return rc;
 	}
@@ -88,8 +84,9 @@ static int wrf_init(void **state_out, const void *cfg, dj_ctx *ctx)
 	return 0;
 }
 
-static int word_rep_ratio(double *out, wrf_state *st, dj_batch *b, size_t i)
+static int word_rep_ratio(dj_value *out, dj_batch *b, size_t i, void *payload)
 {
+	wrf_state *st = payload;
 	const dj_span *words;
 	const uint32_t *freqs;
 	size_t n_words, d;
@@ -99,13 +96,13 @@ static int word_rep_ratio(double *out, wrf_state *st, dj_batch *b, size_t i)
 	DJ_TRY(dj_ngram_count_words(st->counter, words, n_words, st->rep_len));
 	freqs = dj_ngram_freqs(st->counter, &d);
 	if (d == 0) {
-		*out = 0.0;
+		*out = DJ_VALUE_REAL(0.0);
 		return 0;
 	}
 	for (size_t j = 0; j < d; j++)
 		if (freqs[j] > 1)
 			rep += freqs[j];
-	*out = (double)rep / (double)dj_ngram_total(st->counter);
+	*out = DJ_VALUE_REAL((double)rep / (double)dj_ngram_total(st->counter));
 	return 0;
 }
 
@@ -113,19 +110,7 @@ static int wrf_process(void *state, dj_batch *b, dj_ctx *ctx)
 {
 	wrf_state *st = state;
 
-	for (size_t i = 0, n = dj_batch_len(b); i < n; i++) {
-		double v;
-
-		if (!dj_batch_alive(b, i))
-			continue;
-		if (!dj_batch_stat_num(b, i, st->col, &v)) {
-			DJ_TRY(word_rep_ratio(&v, st, b, i));
-			DJ_TRY(dj_batch_stat_set(b, i, st->col, DJ_VALUE_REAL(v)));
-		}
-		if (!dj_filter_keep(&st->common, v, st->min_ratio, st->max_ratio))
-			dj_batch_drop(b, i);
-	}
-	return 0;
+	return dj_filter_by_stat(b, &st->f, word_rep_ratio, st);
 }
 
 const dj_op_vtab dj_op_word_repetition_filter = {

@@ -25,12 +25,6 @@ typedef struct wnf_cfg {
 	int64_t max_num;
 } wnf_cfg;
 
-typedef struct wnf_state {
-	dj_filter_common common;
-	int64_t min_num, max_num;
-	int col;
-} wnf_state;
-
 static const dj_param_spec wnf_params[] = {
 	DJ_FILTER_COMMON_PARAMS(wnf_cfg),
 	{ "lang", DJ_PARAM_STR, offsetof(wnf_cfg, lang), 0, 0, "\"en\"",
@@ -46,56 +40,36 @@ static const dj_param_spec wnf_params[] = {
 static int wnf_init(void **state_out, const void *cfg, dj_ctx *ctx)
 {
 	const wnf_cfg *c = cfg;
-	wnf_state *st;
-	int rc;
+	dj_stat_filter *st;
 
 	if (c->tokenization)
 		return dj_error_set(DJ_EINVAL, "words_num_filter: tokenization: true needs a SentencePiece "
 			"model (%s.sp.model), which djmpi does not support; use tokenization: false "
 			"(split on whitespace)", c->lang ? c->lang : "null");
-	if (!(st = calloc(1, sizeof(*st))))
-		return dj_error_set(DJ_ENOMEM, "words_num_filter: out of memory");
-	st->common = c->common;
-	st->min_num = c->min_num;
-	st->max_num = c->max_num;
-	if ((rc = dj_ctx_stat_column(ctx, "num_words", &st->col)) < 0) {
-		free(st);
-		return rc;
-	}
+	DJ_TRY(dj_stat_filter_new(&st, ctx, "num_words", &c->common,
+		(double)c->min_num, (double)c->max_num));
 	*state_out = st;
+	return 0;
+}
+
+static int num_words(dj_value *out, dj_batch *b, size_t i, void *payload)
+{
+	const dj_span *words;
+	size_t n_words;
+
+	DJ_TRY(dj_batch_words(b, i, DJ_WORDS_REFINED, &words, &n_words));
+	*out = DJ_VALUE_INT((int64_t)n_words);
 	return 0;
 }
 
 static int wnf_process(void *state, dj_batch *b, dj_ctx *ctx)
 {
-	const wnf_state *st = state;
-
-	for (size_t i = 0, n = dj_batch_len(b); i < n; i++) {
-		double v;
-
-		if (!dj_batch_alive(b, i))
-			continue;
-		if (!dj_batch_stat_num(b, i, st->col, &v)) {
-			const dj_span *words;
-			size_t n_words;
-			DJ_TRY(dj_batch_words(b, i, DJ_WORDS_REFINED, &words, &n_words));
-			DJ_TRY(dj_batch_stat_set(b, i, st->col, DJ_VALUE_INT((int64_t)n_words)));
-			v = (double)n_words;
-		}
-		if (!dj_filter_keep(&st->common, v, (double)st->min_num, (double)st->max_num))
-			dj_batch_drop(b, i);
-	}
-	return 0;
-}
-
-static void wnf_free(void *state)
-{
-	free(state);
+	return dj_filter_by_stat(b, state, num_words, NULL);
 }
 
 const dj_op_vtab dj_op_words_num_filter = {
 	.version = DJ_OP_VTAB_VERSION, .name = "words_num_filter", .kind = DJ_OP_FILTER,
 	.summary = "Keep samples whose number of words lies in [min_num, max_num]",
 	.params = wnf_params, .n_params = DJ_ARRAY_LEN(wnf_params), .cfg_size = sizeof(wnf_cfg),
-	.init = wnf_init, .process = wnf_process, .free = wnf_free,
+	.init = wnf_init, .process = wnf_process, .free = free,
 };

@@ -375,18 +375,43 @@ bool dj_batch_stat_get(dj_batch *b, size_t i, int col, dj_value *out)
 	return true;
 }
 
+bool dj_value_num(const dj_value *v, double *out)
+{
+	switch (v->kind) {
+	case DJ_VAL_INT: *out = (double)v->u.i; return true;
+	case DJ_VAL_REAL: *out = v->u.d; return true;
+	case DJ_VAL_BOOL: *out = v->u.b; return true;
+	default: return false;
+	}
+}
+
+int dj_value_from_json(dj_value *out, json_t *j, dj_arena *a)
+{
+	switch (json_typeof(j)) {
+	case JSON_INTEGER: *out = DJ_VALUE_INT(json_integer_value(j)); return 0;
+	case JSON_REAL: *out = DJ_VALUE_REAL(json_real_value(j)); return 0;
+	case JSON_TRUE: case JSON_FALSE: *out = DJ_VALUE_BOOL(json_is_true(j)); return 0;
+	case JSON_STRING: {
+		size_t len = json_string_length(j);
+		char *p = dj_arena_dup(a, json_string_value(j), len + 1);
+		if (!p)
+			return DJ_ENOMEM;
+		out->kind = DJ_VAL_STR;
+		out->u.s = (dj_span){ p, len };
+		return 0;
+	}
+	default:
+		out->kind = DJ_VAL_JSON;
+		out->u.j = json_incref(j);
+		return 0;
+	}
+}
+
 bool dj_batch_stat_num(dj_batch *b, size_t i, int col, double *out)
 {
 	dj_value v;
 
-	if (!dj_batch_stat_get(b, i, col, &v))
-		return false;
-	switch (v.kind) {
-	case DJ_VAL_INT: *out = (double)v.u.i; return true;
-	case DJ_VAL_REAL: *out = v.u.d; return true;
-	case DJ_VAL_BOOL: *out = v.u.b; return true;
-	default: return false;
-	}
+	return dj_batch_stat_get(b, i, col, &v) && dj_value_num(&v, out);
 }
 
 int dj_batch_stat_set(dj_batch *b, size_t i, int col, dj_value v)
@@ -419,14 +444,18 @@ int dj_batch_field(dj_batch *b, size_t i, const char *path, json_t **out)
 	for (;;) {
 		const char *dot = strchr(p, '.');
 		size_t n = dot ? (size_t)(dot - p) : strlen(p);
-		char key[256];
+		char buf[256], *key = buf;
 
-		if (!json_is_object(cur) || n >= sizeof(key))
-			return DJ_ENOTFOUND;
+		if (!json_is_object(cur))
+			return dj_error_set(DJ_ENOTFOUND, "'%s': a parent level is missing or not a mapping",
+				path);
+		if (n >= sizeof(buf) && !(key = malloc(n + 1)))
+			return dj_error_set(DJ_ENOMEM, "out of memory");
 		memcpy(key, p, n);
 		key[n] = '\0';
-		if (!(cur = json_object_get(cur, key)))
-			return DJ_ENOTFOUND;
+		cur = json_object_get(cur, key);     /* NULL if missing: next level fails */
+		if (key != buf)
+			free(key);
 		if (!dot)
 			break;
 		p = dot + 1;

@@ -1,5 +1,6 @@
-/* Operator parameter tables: defaults, typed assignment with bounds, release; and
- * the generic filter keep rule (spec 2.3). */
+/* Operator parameter tables: defaults, typed assignment with bounds, release; the
+ * generic filter keep rule (spec 2.3) and the loops filters share (one numeric stat per
+ * sample; a field's value as the stat). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,4 +274,110 @@ bool dj_filter_keep(const dj_filter_common *c, double val, double min, double ma
 	if (!isnan(max))
 		res = res && (max_closed ? val <= max : val < max);
 	return c->reversed_range ? !res : res;
+}
+
+/* ---- shared filter loops ------------------------------------------------------------ */
+
+int dj_stat_filter_init(dj_stat_filter *f, dj_ctx *ctx, const char *stat_name,
+	const dj_filter_common *common, double min, double max)
+{
+	f->common = *common;
+	f->min = min;
+	f->max = max;
+	return dj_ctx_stat_column(ctx, stat_name, &f->col);
+}
+
+int dj_stat_filter_new(dj_stat_filter **out, dj_ctx *ctx, const char *stat_name,
+	const dj_filter_common *common, double min, double max)
+{
+	dj_stat_filter *f = calloc(1, sizeof(*f));
+	int rc;
+
+	if (!f)
+		return dj_error_set(DJ_ENOMEM, "filter on '%s': out of memory", stat_name);
+	if ((rc = dj_stat_filter_init(f, ctx, stat_name, common, min, max)) < 0) {
+		free(f);
+		return rc;
+	}
+	*out = f;
+	return 0;
+}
+
+int dj_filter_by_stat(dj_batch *b, const dj_stat_filter *f, dj_stat_fn compute, void *payload)
+{
+	for (size_t i = 0, n = dj_batch_len(b); i < n; i++) {
+		double v;
+
+		if (!dj_batch_alive(b, i))
+			continue;
+		if (!dj_batch_stat_num(b, i, f->col, &v)) {
+			dj_value s;
+			DJ_TRY(compute(&s, b, i, payload));
+			if (!dj_value_num(&s, &v))   /* a bug in @compute */
+				return dj_error_set(DJ_EINVAL, "stats column %d: computed a non-number", f->col);
+			DJ_TRY(dj_batch_stat_set(b, i, f->col, s));
+		}
+		if (!dj_filter_keep(&f->common, v, f->min, f->max))
+			dj_batch_drop(b, i);
+	}
+	return 0;
+}
+
+int dj_field_filter_init(dj_field_filter *f, dj_ctx *ctx, const char *path)
+{
+	f->path = NULL;
+	f->col = -1;
+	if (!path || !path[0])
+		return 0;
+	if (!(f->path = strdup(path)))
+		return dj_error_set(DJ_ENOMEM, "filter on '%s': out of memory", path);
+	return dj_ctx_stat_column(ctx, f->path, &f->col);
+}
+
+void dj_field_filter_release(dj_field_filter *f)
+{
+	free(f->path);
+	f->path = NULL;
+}
+
+/* The field value of sample @i as stat @col: returns 1 with *out, 0 if the sample
+ * failed (and was dropped), or an error. */
+static int field_stat(dj_value *out, dj_batch *b, size_t i, int col, const char *path)
+{
+	json_t *j;
+	int rc;
+
+	if (dj_batch_stat_get(b, i, col, out))
+		return 1;
+	rc = dj_batch_field(b, i, path, &j);
+	if (rc == DJ_ENOTFOUND)
+		return dj_batch_fail(b, i, "'%s' not found (a parent level is missing or not a mapping)", path);
+	if (rc < 0)
+		return dj_batch_fail(b, i, "%s", dj_error_last()->msg);
+	DJ_TRY(dj_value_from_json(out, j ? j : json_null(), dj_batch_arena(b)));
+	DJ_TRY(dj_batch_stat_set(b, i, col, *out));
+	return 1;
+}
+
+int dj_filter_by_field(dj_batch *b, const dj_field_filter *f, dj_field_keep_fn keep, void *payload)
+{
+	if (!f->path)
+		return 0;
+	for (size_t i = 0, n = dj_batch_len(b); i < n; i++) {
+		dj_value v;
+		int rc;
+
+		if (!dj_batch_alive(b, i))
+			continue;
+		if ((rc = field_stat(&v, b, i, f->col, f->path)) <= 0) {
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		if ((rc = keep(&v, b, i, payload)) < 0)
+			return rc;
+		if (rc == 0)
+			dj_batch_drop(b, i);
+	}
+	return 0;
 }

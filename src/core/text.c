@@ -561,6 +561,31 @@ int dj_text_lower(dj_span *out, dj_arena *a, dj_span in)
 	return 0;
 }
 
+size_t dj_text_count_class(dj_span sp, dj_uc_class cls)
+{
+	static const uint8_t class_flag[DJ_UC__COUNT] = {
+		[DJ_UC_ALNUM] = F_ALNUM, [DJ_UC_ALPHA] = F_ALPHA, [DJ_UC_SPACE] = F_SPACE,
+		[DJ_UC_LINEBREAK] = F_LINEBREAK, [DJ_UC_SPECIAL] = F_SPECIAL,
+		[DJ_UC_VARIOUSWHITESPACE] = F_VWS,
+	};
+	const unsigned char *s = (const unsigned char *)sp.p, *end = s + sp.len;
+	unsigned mask = class_flag[cls];
+	size_t n = 0;
+
+	tables_init();
+	while (s < end) {
+		if (*s < 0x80) {
+			n += (bmp_flags[*s] & mask) != 0;
+			s++;
+		} else {
+			const char *q = (const char *)s;
+			n += (uc_flags(dj_utf8_next(&q)) & mask) != 0;
+			s = (const unsigned char *)q;
+		}
+	}
+	return n;
+}
+
 /* Strip leading and trailing code points having flag @mask. */
 static dj_span strip_flag(dj_span sp, unsigned mask)
 {

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -147,6 +148,82 @@ static void test_batch_stats_reused_inserted_removed(void **state)
 	dj_batch_free(b);
 }
 
+static void test_batch_field_missing_key_vs_missing_parent(void **state)
+{
+	dj_batch *b = mk();
+	const char *why;
+	char line[700], path[700], longkey[301];   /* the batch borrows @line */
+	json_t *j;
+
+	memset(longkey, 'k', 300);
+	longkey[300] = '\0';
+	assert_int_equal(add(b, "{\"text\":\"a\",\"meta\":{\"n\":3,\"s\":\"x\",\"sub\":{}},\"l\":[1]}",
+		&why), 0);
+	assert_int_equal(dj_batch_field(b, 0, "meta.n", &j), 0);
+	assert_true(json_is_integer(j) && json_integer_value(j) == 3);
+	assert_int_equal(dj_batch_field(b, 0, "meta", &j), 0);
+	assert_true(json_is_object(j));
+	/* the last key missing under a mapping: 0 and NULL (dict.get) */
+	assert_int_equal(dj_batch_field(b, 0, "nope", &j), 0);
+	assert_null(j);
+	assert_int_equal(dj_batch_field(b, 0, "meta.nope", &j), 0);
+	assert_null(j);
+	assert_int_equal(dj_batch_field(b, 0, "meta.sub.x", &j), 0);
+	assert_null(j);
+	/* a parent level missing or not a mapping: DJ_ENOTFOUND */
+	assert_int_equal(dj_batch_field(b, 0, "nope.n", &j), DJ_ENOTFOUND);
+	assert_int_equal(dj_batch_field(b, 0, "meta.nope.n", &j), DJ_ENOTFOUND);
+	assert_int_equal(dj_batch_field(b, 0, "meta.n.x", &j), DJ_ENOTFOUND);
+	assert_int_equal(dj_batch_field(b, 0, "l.x", &j), DJ_ENOTFOUND);
+	/* keys longer than the stack buffer are found too */
+	snprintf(line, sizeof(line), "{\"text\":\"a\",\"%s\":{\"%s\":7}}", longkey, longkey);
+	assert_int_equal(add(b, line, &why), 0);
+	snprintf(path, sizeof(path), "%s.%s", longkey, longkey);
+	assert_int_equal(dj_batch_field(b, 1, path, &j), 0);
+	assert_true(json_is_integer(j) && json_integer_value(j) == 7);
+	assert_int_equal(dj_batch_field(b, 1, longkey + 1, &j), 0);
+	assert_null(j);
+	dj_batch_free(b);
+}
+
+static void test_batch_value_from_json(void **state)
+{
+	dj_batch *b = mk();
+	dj_arena *a;
+	json_t *j = json_loads("[5, 2.5, true, \"s\\u00e9\", null, [1], {\"k\": 1}]", 0, NULL);
+	dj_value v;
+	double x;
+
+	assert_non_null(j);
+	a = dj_batch_arena(b);
+	assert_int_equal(dj_value_from_json(&v, json_array_get(j, 0), a), 0);
+	assert_true(v.kind == DJ_VAL_INT && v.u.i == 5);
+	assert_true(dj_value_num(&v, &x) && x == 5.0);
+	assert_int_equal(dj_value_from_json(&v, json_array_get(j, 1), a), 0);
+	assert_true(v.kind == DJ_VAL_REAL && v.u.d == 2.5);
+	assert_int_equal(dj_value_from_json(&v, json_array_get(j, 2), a), 0);
+	assert_true(v.kind == DJ_VAL_BOOL && v.u.b);
+	assert_true(dj_value_num(&v, &x) && x == 1.0);
+	/* strings are copied: they outlive the JSON value */
+	assert_int_equal(dj_value_from_json(&v, json_array_get(j, 3), a), 0);
+	assert_true(v.kind == DJ_VAL_STR && v.u.s.len == 3 && memcmp(v.u.s.p, "s\xc3\xa9", 3) == 0);
+	assert_ptr_not_equal(v.u.s.p, json_string_value(json_array_get(j, 3)));
+	assert_false(dj_value_num(&v, &x));
+	/* null, lists and mappings are kept by reference */
+	for (size_t k = 4; k < 7; k++) {
+		json_t *e = json_array_get(j, k);
+		size_t refs = e->refcount;
+		assert_int_equal(dj_value_from_json(&v, e, a), 0);
+		assert_true(v.kind == DJ_VAL_JSON && v.u.j == e);
+		if (!json_is_null(e))
+			assert_int_equal(e->refcount, refs + 1);
+		assert_false(dj_value_num(&v, &x));
+		json_decref(v.u.j);
+	}
+	json_decref(j);
+	dj_batch_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -156,6 +233,8 @@ int main(void)
 		cmocka_unit_test(test_batch_changed_text_patched_in_place),
 		cmocka_unit_test(test_batch_intermediates_invalidated_on_set_text),
 		cmocka_unit_test(test_batch_stats_reused_inserted_removed),
+		cmocka_unit_test(test_batch_field_missing_key_vs_missing_parent),
+		cmocka_unit_test(test_batch_value_from_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -171,6 +171,35 @@ static void test_text_isvariouswhitespace(void **state)
 	assert_false(dj_uc_isvariouswhitespace(0x2028));
 }
 
+static void test_text_count_class(void **state)
+{
+	static bool (*const is[DJ_UC__COUNT])(uint32_t) = {
+		[DJ_UC_ALNUM] = dj_uc_isalnum, [DJ_UC_ALPHA] = dj_uc_isalpha,
+		[DJ_UC_SPACE] = dj_uc_isspace, [DJ_UC_LINEBREAK] = dj_uc_islinebreak,
+		[DJ_UC_SPECIAL] = dj_uc_isspecial, [DJ_UC_VARIOUSWHITESPACE] = dj_uc_isvariouswhitespace,
+	};
+	(void)state;
+	/* the filters' examples: alnum_ratio 21/28, special_char_ratio 7/28 */
+	assert_int_equal(dj_text_count_class(DJ_SPAN("Do you need a cup of coffee?"), DJ_UC_ALNUM), 21);
+	assert_int_equal(dj_text_count_class(DJ_SPAN("Do you need a cup of coffee?"), DJ_UC_SPECIAL), 7);
+	/* ，。、１」「: the full-width digit is the one alnum; all six are special */
+#define CJK_PUNCT "\xef\xbc\x8c\xe3\x80\x82\xe3\x80\x81\xef\xbc\x91\xe3\x80\x8d\xe3\x80\x8c"
+	assert_int_equal(dj_text_count_class(DJ_SPAN(CJK_PUNCT), DJ_UC_ALNUM), 1);
+	assert_int_equal(dj_text_count_class(DJ_SPAN(CJK_PUNCT), DJ_UC_SPECIAL), 6);
+#undef CJK_PUNCT
+	assert_int_equal(dj_text_count_class(DJ_SPAN(""), DJ_UC_ALNUM), 0);
+	/* one code point at a time, every class agrees with its predicate */
+	for (uint32_t c = 0; c <= 0x10FFFF; c++) {
+		char b[4];
+		dj_span sp;
+		if (c >= 0xD800 && c <= 0xDFFF)
+			continue;
+		sp = (dj_span){ b, dj_utf8_encode(b, c) };
+		for (int k = 0; k < DJ_UC__COUNT; k++)
+			assert_int_equal(dj_text_count_class(sp, (dj_uc_class)k), is[k](c));
+	}
+}
+
 /* ---- UTF-8 ---------------------------------------------------------------- */
 
 static void test_text_utf8_encode_roundtrip(void **state)
@@ -708,6 +737,7 @@ int main(void)
 		cmocka_unit_test(test_text_isspecial),
 		cmocka_unit_test(test_text_isspecial_count),
 		cmocka_unit_test(test_text_isvariouswhitespace),
+		cmocka_unit_test(test_text_count_class),
 		cmocka_unit_test(test_text_utf8_encode_roundtrip),
 		cmocka_unit_test(test_text_utf8_valid),
 		cmocka_unit_test(test_text_cplen),
