@@ -594,7 +594,26 @@ static bool next_window(const dj_regex_windows *w, const char *s, size_t len, si
 {
 	size_t i = *pos;
 
-	while (i < len) {
+	while (w->trigger && i < len) {
+		const char *t = memchr(s + i, w->trigger, len - i);
+		size_t start, end;
+		if (!t)
+			break;
+		start = (size_t)(t - s);
+		end = start + 1;
+		while (start > i && w->run[(unsigned char)s[start - 1]])
+			start--;
+		while (end < len && w->run[(unsigned char)s[end]])
+			end++;
+		if (w->wanted(s + start, end - start)) {
+			*ws = start;
+			*we = end;
+			*pos = end;
+			return true;
+		}
+		i = end;
+	}
+	while (!w->trigger && i < len) {
 		while (i < len && !w->run[(unsigned char)s[i]])
 			i++;
 		size_t start = i;
