@@ -39,12 +39,42 @@ const char *dj_io_suffix(const char *path);
 /** Is @path a plain-text (.txt) input, where one file is one sample? */
 bool dj_io_is_text(const char *path);
 
+/* ---- shards ---------------------------------------------------------------------------- */
+
+/* A unit of input work: a whole file, or a byte range of a big uncompressed JSONL file that
+ * starts at a line start and ends just after a '\n' (or at the end of the file). */
+typedef struct dj_shard {
+	uint32_t file;          /* index in the input list */
+	bool whole;             /* the whole file (compressed files and .txt always) */
+	uint64_t start, end;    /* byte range when !whole */
+	uint64_t first_line;    /* lines of the file before this shard (see dj_shard_count_lines) */
+} dj_shard;
+
+typedef struct dj_shard_plan {
+	dj_shard *v;
+	size_t n;
+} dj_shard_plan;
+
+/** Cut the inputs into shards: compressed and .txt files whole; an uncompressed JSONL file
+ *  larger than @shard_bytes into ranges ending after the first '\n' at or after each
+ *  multiple of @shard_bytes (a shard is never empty, even when @shard_bytes is smaller than
+ *  a line). Reads a little of each big file around its cut points. first_line is 0. */
+int dj_shard_plan_make(dj_shard_plan *out, const dj_input_list *in, uint64_t shard_bytes);
+void dj_shard_plan_free(dj_shard_plan *p);
+
+/** The number of '\n' in a ranged shard (used to number the lines of the next shards). */
+int dj_shard_count_lines(uint64_t *out, const char *path, const dj_shard *s);
+
 /* ---- line reader -------------------------------------------------------------------- */
 
 typedef struct dj_line_reader dj_line_reader;
 
 /** Open @path for reading lines, decompressing by suffix (.gz, .zst, .lz4). */
 int dj_line_reader_open(dj_line_reader **out, const char *path);
+
+/** Read only bytes [@start, @end) of an uncompressed file (a shard of a big file whose
+ *  range starts at a line start and ends after a '\n'). */
+int dj_line_reader_open_range(dj_line_reader **out, const char *path, uint64_t start, uint64_t end);
 
 /** Next chunk of whole lines, about @want bytes (more if one line is longer; lines are
  *  never cut). *buf (borrowed, valid until the next call) holds *len bytes: complete

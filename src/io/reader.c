@@ -37,6 +37,7 @@ struct dj_line_reader {
 	char *buf;
 	size_t cap, start, end;
 	size_t handed;        /* length of the chunk returned last, consumed on the next call */
+	uint64_t left;        /* plain files: bytes of the byte range still to read */
 
 	/* compressed input */
 	unsigned char *in;
@@ -112,9 +113,12 @@ static int fill_plain(dj_line_reader *r, size_t room)
 {
 	size_t got;
 
+	if (room > r->left)
+		room = (size_t)r->left;
 	DJ_TRY(read_some(r, r->buf + r->end, room, &got));
 	r->end += got;
-	if (got == 0)
+	r->left -= got;
+	if (got == 0 || r->left == 0)
 		r->eof = true;
 	return 0;
 }
@@ -263,6 +267,11 @@ static int fill(dj_line_reader *r, size_t room)
 
 int dj_line_reader_open(dj_line_reader **out, const char *path)
 {
+	return dj_line_reader_open_range(out, path, 0, UINT64_MAX);
+}
+
+int dj_line_reader_open_range(dj_line_reader **out, const char *path, uint64_t start, uint64_t end)
+{
 	dj_line_reader *r;
 	int rc;
 
@@ -273,10 +282,22 @@ int dj_line_reader_open(dj_line_reader **out, const char *path)
 	}
 	r->fd = -1;
 	r->codec = codec_of(path);
+	r->left = end - start;
 	if ((r->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		rc = dj_error_set(errno == ENOENT ? DJ_ENOTFOUND : DJ_EIO, "%s: cannot open: %s",
 			path, strerror(errno));
 		goto fail;
+	}
+	if (start > 0 || end != UINT64_MAX) {
+		if (r->codec != CODEC_PLAIN || end < start) {
+			rc = dj_error_set(DJ_EINVAL, "%s: a byte range needs an uncompressed file", path);
+			goto fail;
+		}
+		if (lseek(r->fd, (off_t)start, SEEK_SET) < 0) {
+			rc = dj_error_set(DJ_EIO, "%s: cannot seek to %llu: %s", path,
+				(unsigned long long)start, strerror(errno));
+			goto fail;
+		}
 	}
 #ifdef POSIX_FADV_SEQUENTIAL
 	(void)posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
