@@ -27,6 +27,8 @@ int dj_dist_bcast_bytes(dj_dist *d, char **buf, size_t *len);
 /** Collective: element-wise sum of @n values onto rank 0 (in place on rank 0). */
 int dj_dist_sum_u64(dj_dist *d, uint64_t *vals, size_t n);
 int dj_dist_sum_f64(dj_dist *d, double *vals, size_t n);
+/** Collective: element-wise sum on every rank (in place). */
+int dj_dist_allsum_u64(dj_dist *d, uint64_t *vals, size_t n);
 /** Collective: element-wise max onto rank 0. */
 int dj_dist_max_f64(dj_dist *d, double *vals, size_t n);
 
@@ -36,6 +38,42 @@ int dj_dist_gather_bytes(dj_dist *d, const char *mine, size_t len, char **all, s
 
 /** Collective barrier. */
 int dj_dist_barrier(dj_dist *d);
+
+/** Collective: MPI_Allreduce MIN of (rc, rank): the lowest failing code and the lowest rank that
+ *  has it; @rank_out is -1 when every rc is 0. */
+int dj_dist_agree_loc(dj_dist *d, int rc, int *rank_out);
+
+/** Collective: broadcast a string from rank @root (*s malloc'd on the others). */
+int dj_dist_bcast_str_from(dj_dist *d, int root, char **s);
+
+/* ---- dynamic shard hand-out ---------------------------------------------------------------
+ * Rank 0 owns a counter over the shards; other ranks ask it for the next shard (one request
+ * kept in flight, so the answer is usually there before it is needed). Rank 0 works too and
+ * answers requests between its own batches (dj_shardq_poll). Requests carry the asking
+ * rank's progress, so rank 0 can report on the whole run without extra messages. */
+
+typedef struct dj_shardq dj_shardq;
+
+typedef struct dj_progress {
+	uint64_t shards_done, bytes, samples;
+} dj_progress;
+
+/** Collective: a queue over shards 0..n-1, skipping those with skip[i] != 0 (may be NULL). */
+int dj_shardq_new_all(dj_shardq **out, dj_dist *d, size_t n_shards, const uint8_t *skip);
+
+/** Not collective: the next shard for this rank in *shard, or DJ_ITEROVER when there is none
+ *  or the run is stopping. @mine is this rank's progress so far; a negative @my_rc tells rank 0
+ *  that this rank failed (every rank then gets DJ_ITEROVER). */
+int dj_shardq_next(dj_shardq *q, size_t *shard, const dj_progress *mine, int my_rc);
+
+/** Rank 0 (no-op elsewhere): answer the requests that arrived. Call between batches. */
+int dj_shardq_poll(dj_shardq *q, const dj_progress *mine);
+
+/** Rank 0: the whole run's progress as last reported (shards done, bytes, samples). */
+void dj_shardq_progress(const dj_shardq *q, dj_progress *total);
+
+/** Collective: drain outstanding requests (telling every rank to stop), then free. */
+int dj_shardq_free_all(dj_shardq *q);
 
 /** Abort every rank (corrupted state only; never for bad input). */
 void dj_dist_abort(dj_dist *d, int code);

@@ -14,15 +14,17 @@ typedef struct dj_run_options {
 	unsigned version;
 	bool strict;            /* a malformed input line is fatal instead of rejected */
 	size_t batch_bytes;     /* bytes of input lines per batch */
-	bool quiet;             /* no summary table on stdout */
+	bool quiet;             /* no summary table or progress */
+	uint64_t shard_bytes;   /* uncompressed files above this are split into shards of about it */
+	bool resume;            /* skip shards whose parts a previous run of the same plan completed */
 } dj_run_options;
 
-#define DJ_RUN_OPTIONS_INIT { DJ_RUN_OPTIONS_VERSION, false, (size_t)4 << 20, false }
+#define DJ_RUN_OPTIONS_INIT { DJ_RUN_OPTIONS_VERSION, false, (size_t)4 << 20, false, (uint64_t)64 << 20, false }
 
 /** Run @r over its dataset. Collective on @d: every rank calls it with the same recipe.
- *  Writes export_path (atomically), <work_dir>/summary.json, rejected lines under
- *  <work_dir>/rejected/ and, with open_tracer, <work_dir>/trace/. Returns 0, or the same
- *  negative code on every rank (the message is set on the rank that failed). */
+ *  Writes export_path (atomically), <work_dir>/summary.json and manifest.json, rejected lines
+ *  under <work_dir>/rejected/ and, with open_tracer, <work_dir>/trace/. Returns 0, or the same
+ *  negative code on every rank; rank 0 then holds the message of the rank that failed. */
 int dj_exec_run_all(dj_dist *d, const dj_recipe *r, const dj_run_options *opts);
 
 #endif

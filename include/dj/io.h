@@ -106,7 +106,7 @@ int dj_mkdirs(const char *path);
 
 /** Concatenate the files @parts (in order, raw bytes) into @dest, atomically (temp name,
  *  rename). Compressed parts of the same codec concatenate into a valid stream (lz4 frames,
- *  zstd frames, gzip members). */
-int dj_concat_files(const char *dest, char *const *parts, size_t n_parts);
+ *  zstd frames, gzip members). *xxh3_out (if not NULL) gets the XXH3-64 of @dest's bytes. */
+int dj_concat_files(const char *dest, char *const *parts, size_t n_parts, uint64_t *xxh3_out);
 
 #endif

@@ -29,6 +29,7 @@ typedef struct dj_recipe {
 	int64_t trace_num;
 	dj_strlist op_list_to_trace;
 	bool skip_op_error;
+	bool use_checkpoint;    /* Data-Juicer's key: resume from completed shards */
 	dj_strlist suffixes;
 	int64_t mixture_seed;   /* djmpi: seed of the mixture sampling */
 	dj_recipe_op *ops;

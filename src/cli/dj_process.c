@@ -12,7 +12,7 @@
 
 enum {
 	OPT_DATASET = 256, OPT_EXPORT, OPT_WORK_DIR, OPT_NP, OPT_STRICT, OPT_BATCH, OPT_QUIET,
-	OPT_VERSION, OPT_LOG,
+	OPT_VERSION, OPT_LOG, OPT_RESUME, OPT_SHARD,
 };
 
 static const struct option longopts[] = {
@@ -28,6 +28,9 @@ static const struct option longopts[] = {
 	{ "batch_bytes", required_argument, NULL, OPT_BATCH },
 	{ "batch-bytes", required_argument, NULL, OPT_BATCH },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "resume", no_argument, NULL, OPT_RESUME },
+	{ "shard_bytes", required_argument, NULL, OPT_SHARD },
+	{ "shard-bytes", required_argument, NULL, OPT_SHARD },
 	{ "log_level", required_argument, NULL, OPT_LOG },
 	{ "log-level", required_argument, NULL, OPT_LOG },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -51,7 +54,11 @@ static void usage(FILE *f)
 "                           the number of ranks is mpirun's -np\n"
 "      --strict             a malformed input line is fatal instead of rejected\n"
 "      --batch_bytes N      bytes of input per batch (default 4194304)\n"
-"      --quiet              no summary table on stdout\n"
+"      --shard_bytes N      split uncompressed inputs larger than N bytes into shards\n"
+"                           of about N bytes, cut at line ends (default 67108864)\n"
+"      --resume             reuse the parts of shards a previous run of the same recipe\n"
+"                           and inputs completed (also: use_checkpoint: true)\n"
+"      --quiet              no summary table or progress on stdout/stderr\n"
 "      --log_level L        error, warn, info (default) or debug\n"
 "      --version            print the version\n"
 "  -h, --help               this help\n"
@@ -97,6 +104,15 @@ static int parse_args(cli *c, int argc, char **argv, bool loud)
 			break;
 		}
 		case OPT_QUIET: c->run.quiet = true; break;
+		case OPT_RESUME: c->run.resume = true; break;
+		case OPT_SHARD: {
+			char *end;
+			unsigned long long n = strtoull(optarg, &end, 10);
+			if (*end || n < 1 || optarg[0] == '-')
+				return dj_error_set(DJ_EINVAL, "--shard_bytes: expected a positive number, got '%s'", optarg);
+			c->run.shard_bytes = n;
+			break;
+		}
 		case OPT_LOG:
 			if (strcmp(optarg, "error") == 0) dj_log_threshold = DJ_LOG_ERR;
 			else if (strcmp(optarg, "warn") == 0) dj_log_threshold = DJ_LOG_WARN;
@@ -195,11 +211,12 @@ int main(int argc, char **argv)
 	rc = dj_exec_run_all(d, r, &c.run);
 out:
 	if (rc < 0) {
+		/* The executor leaves the failing rank's message on rank 0 only. */
 		const dj_error *e = dj_error_last();
 		if (e->code != 0)
 			fprintf(stderr, "dj-process: error: %s\n", e->msg);
 		else if (rank == 0)
-			fprintf(stderr, "dj-process: error: the run failed on another rank (see above)\n");
+			fprintf(stderr, "dj-process: error: the run failed on another rank\n");
 	}
 	dj_recipe_free(r);
 	free(text);

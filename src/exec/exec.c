@@ -1,11 +1,12 @@
-/* The executor: plans shards over the input files, streams each shard in batches of raw
- * lines through the recipe's ops, writes one part file per shard, then rank 0 joins the
- * parts into export_path and writes the summary. Accounting invariant, checked here and
- * reported: lines read = blank + sampled out + rejected + samples in, and
- * samples in = samples out + sum of per-op drops.
- *
- * Shards are whole files handed out round-robin (shard i to rank i % size); output is the
- * parts concatenated in shard order, so it does not depend on the number of ranks. */
+/* The executor: rank 0 expands dataset_path and plans shards (whole files, or newline-aligned
+ * byte ranges of big uncompressed files); every rank counts the lines of some ranged shards so
+ * each sample's gid (file index, line number) is fixed by the input alone; shards are handed
+ * out dynamically by rank 0 (which works too); each shard becomes one part file plus a done
+ * marker with its counters; rank 0 joins the parts in shard order, so the output does not
+ * depend on the number of ranks, and reports from the markers. --resume skips shards whose
+ * part and marker are complete and belong to the same recipe, inputs and plan.
+ * Accounting invariant, checked at the end: lines read = blank + sampled out + rejected +
+ * samples in, and samples in = samples out + sum of per-op drops. */
 #include <errno.h>
 #include <libgen.h>
 #include <math.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define XXH_INLINE_ALL
@@ -23,6 +25,7 @@
 #include "dj/exec.h"
 #include "dj/io.h"
 #include "dj/jscan.h"
+#include "dj_config.h"
 #include "exec_int.h"
 
 #define MAX_REJECT_LOGS 20
@@ -110,347 +113,38 @@ static void free_ops(dj_exec *ex)
 	free(ex->ops);
 }
 
-/* ---- tracing ----------------------------------------------------------------------- */
+/* ---- errors: one message, from whichever rank failed ------------------------------------ */
 
-static int trace_record(dj_exec *ex, dj_op_run *o, size_t op_index, uint64_t gid, const dj_buf *json)
+/* Collective: agree on @rc; on failure rank 0 holds the failing rank's message (the others'
+ * are cleared, so exactly one rank reports it). */
+static int agree(dj_exec *ex, int rc)
 {
-	o->n_traced++;
-	DJ_TRY(dj_buf_printf(&o->trace, "%zu\t%llu\t", op_index, (unsigned long long)gid));
-	DJ_TRY(dj_buf_put(&o->trace, json->ptr, json->len));
-	(void)ex;
-	return 0;
-}
+	int who = -1, all = dj_dist_agree_loc(ex->d, rc, &who);
+	char *msg = NULL;
 
-static int trace_mapper(dj_exec *ex, dj_op_run *o, size_t op_index, dj_batch *b, const dj_span *old)
-{
-	dj_buf j = DJ_BUF_INIT;
-	int rc = 0;
-
-	for (size_t i = 0; i < b->n && o->n_traced < (uint64_t)ex->r->trace_num && rc == 0; i++) {
-		dj_span t = b->s[i].text;
-		if (!b->keep[i] || (t.p == old[i].p && t.len == old[i].len))
-			continue;
-		dj_buf_clear(&j);
-		if ((rc = dj_buf_puts(&j, "{\"original text\":")) < 0 ||
-		    (rc = dj_json_escape(&j, old[i].p, old[i].len)) < 0 ||
-		    (rc = dj_buf_puts(&j, ",\"processed_text\":")) < 0 ||
-		    (rc = dj_json_escape(&j, t.p, t.len)) < 0 ||
-		    (rc = dj_buf_puts(&j, "}\n")) < 0)
-			break;
-		rc = trace_record(ex, o, op_index, b->s[i].gid, &j);
+	if (all >= 0 || who < 0)
+		return all;
+	if (dj_dist_rank(ex->d) == who)
+		msg = strdup(dj_error_last()->code ? dj_error_last()->msg : "failed");
+	if (dj_dist_bcast_str_from(ex->d, who, &msg) < 0 || !msg) {
+		free(msg);
+		return all;
 	}
-	dj_buf_free(&j);
-	return rc;
-}
-
-static int trace_filter(dj_exec *ex, dj_op_run *o, size_t op_index, dj_batch *b, const uint8_t *was_alive)
-{
-	dj_buf j = DJ_BUF_INIT;
-	int rc = 0;
-
-	for (size_t i = 0; i < b->n && o->n_traced < (uint64_t)ex->r->trace_num && rc == 0; i++) {
-		if (!was_alive[i] || b->keep[i])
-			continue;
-		dj_buf_clear(&j);
-		if ((rc = dj_batch_write_sample(b, i, &j, true)) < 0)
-			break;
-		rc = trace_record(ex, o, op_index, b->s[i].gid, &j);
-	}
-	dj_buf_free(&j);
-	return rc;
-}
-
-/* ---- one batch --------------------------------------------------------------------- */
-
-static size_t count_alive(const dj_batch *b)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < b->n; i++)
-		n += b->keep[i];
-	return n;
-}
-
-static int run_ops(dj_exec *ex, dj_batch *b)
-{
-	size_t alive = count_alive(b);
-	dj_span *old = NULL;
-	uint8_t *was_alive = NULL;
-	int rc = 0;
-
-	for (size_t k = 0; k < ex->n_ops && rc == 0; k++) {
-		dj_op_run *o = &ex->ops[k];
-		bool trace = o->traced && o->n_traced < (uint64_t)ex->r->trace_num;
-		double t0 = now();
-
-		o->in += alive;
-		if (trace) {
-			if (!old && !(old = malloc(b->n * sizeof(*old))))
-				return dj_error_set(DJ_ENOMEM, "out of memory");
-			if (!was_alive && !(was_alive = malloc(b->n)))
-				rc = dj_error_set(DJ_ENOMEM, "out of memory");
-			for (size_t i = 0; rc == 0 && i < b->n; i++)
-				old[i] = b->s[i].text;
-			if (rc == 0)
-				memcpy(was_alive, b->keep, b->n);
-		}
-		b->op_name = o->rop->vtab->name;
-		uint64_t errs_before = b->n_op_errors;
-		if (rc == 0 && alive > 0 && o->rop->vtab->process)
-			rc = o->rop->vtab->process(o->state, b, &ex->ctx);
-		o->errors += b->n_op_errors - errs_before;
-		alive = count_alive(b);
-		o->out += alive;
-		if (rc == 0 && trace) {
-			if (o->rop->vtab->kind == DJ_OP_MAPPER)
-				rc = trace_mapper(ex, o, k, b, old);
-			else
-				rc = trace_filter(ex, o, k, b, was_alive);
-		}
-		o->seconds += now() - t0;
-	}
-	free(old);
-	free(was_alive);
-	return rc;
-}
-
-/* ---- one shard ----------------------------------------------------------------------- */
-
-typedef struct shard_io {
-	dj_exec *ex;
-	size_t index;
-	const dj_input *in;
-	dj_writer *out;
-	dj_writer *rej;         /* opened on the first rejected line */
-	dj_writer *rej_log;
-	dj_buf buf;
-} shard_io;
-
-static int reject(shard_io *sh, const char *line, size_t len, uint64_t line_no, const char *why)
-{
-	dj_exec *ex = sh->ex;
-
-	if (ex->opts.strict)
-		return dj_error_set(DJ_EPARSE, "%s:%llu: %s (--strict)", sh->in->path,
-			(unsigned long long)line_no, why);
-	ex->n_rejected++;
-	if (ex->n_reject_logs++ < MAX_REJECT_LOGS)
-		DJ_LOG(DJ_LOG_WARN, "%s:%llu: %s (line kept in %s/rejected/)", sh->in->path,
-			(unsigned long long)line_no, why, ex->r->work_dir);
-	else if (ex->n_reject_logs == MAX_REJECT_LOGS + 1)
-		DJ_LOG(DJ_LOG_WARN, "more malformed lines: not logged one by one (see %s/rejected/)",
-			ex->r->work_dir);
-	if (!sh->rej) {
-		char path[4096];
-		snprintf(path, sizeof(path), "%s/rejected/part-%06zu.jsonl", ex->r->work_dir, sh->index);
-		DJ_TRY(dj_writer_open(&sh->rej, path));
-		snprintf(path, sizeof(path), "%s/rejected/part-%06zu.log", ex->r->work_dir, sh->index);
-		DJ_TRY(dj_writer_open(&sh->rej_log, path));
-	}
-	char head[4400];
-	int n = snprintf(head, sizeof(head), "%s:%llu: %s\n", sh->in->path, (unsigned long long)line_no, why);
-	DJ_TRY(dj_writer_write(sh->rej, line, len));
-	DJ_TRY(dj_writer_write(sh->rej, "\n", 1));
-	return dj_writer_write(sh->rej_log, head, (size_t)n < sizeof(head) ? (size_t)n : sizeof(head) - 1);
-}
-
-static bool sampled(const dj_exec *ex, size_t file_index, double weight, uint64_t line_no)
-{
-	if (weight >= 1.0)
-		return true;
-	uint64_t h = XXH64(&line_no, sizeof(line_no), (uint64_t)ex->r->mixture_seed ^ (file_index * 0x9E3779B97F4A7C15ULL));
-	return (double)(h >> 11) * 0x1.0p-53 < weight;
-}
-
-static int flush_batch(shard_io *sh, dj_batch *b)
-{
-	dj_exec *ex = sh->ex;
-
-	if (b->n == 0)
-		return 0;
-	ex->n_in += b->n;
-	DJ_TRY(run_ops(ex, b));
-	dj_buf_clear(&sh->buf);
-	for (size_t i = 0; i < b->n; i++) {
-		if (!b->keep[i])
-			continue;
-		DJ_TRY(dj_batch_write_sample(b, i, &sh->buf, ex->r->keep_stats_in_res_ds));
-		ex->n_out++;
-	}
-	ex->n_op_errors += b->n_op_errors;
-	b->n_op_errors = 0;
-	return dj_writer_write(sh->out, sh->buf.ptr, sh->buf.len);
-}
-
-static int add_lines(shard_io *sh, dj_batch *b, const char *p, size_t len, uint64_t *line_no)
-{
-	dj_exec *ex = sh->ex;
-	const char *end = p + len;
-	char why_buf[160];
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		const char *line = p;
-		const char *why;
-
-		p = nl ? nl + 1 : end;
-		++*line_no;
-		ex->n_lines++;
-		if (n && line[n - 1] == '\r')
-			n--;
-		size_t k = 0;
-		while (k < n && (line[k] == ' ' || line[k] == '\t' || line[k] == '\r'))
-			k++;
-		if (k == n) {
-			ex->n_blank++;
-			continue;
-		}
-		if (!sampled(ex, sh->index, sh->in->weight, *line_no)) {
-			ex->n_sampled_out++;
-			continue;
-		}
-		uint64_t gid = ((uint64_t)sh->index << 40) | *line_no;
-		int rc = dj_batch_add_line(b, line, n, *line_no, gid, &why, why_buf, sizeof(why_buf));
-		if (rc == DJ_EPARSE)
-			DJ_TRY(reject(sh, line, n, *line_no, why));
-		else if (rc < 0)
-			return rc;
-	}
-	return 0;
-}
-
-static int process_shard(dj_exec *ex, size_t index, const char *part_path)
-{
-	shard_io sh = { ex, index, &ex->inputs.v[index], NULL, NULL, NULL, DJ_BUF_INIT };
-	dj_line_reader *rd = NULL;
-	dj_batch *b = NULL;
-	char *whole = NULL;
-	uint64_t line_no = 0;
-	int rc;
-
-	if ((rc = dj_batch_new(&b, ex->r->text_key, (const char *const *)ex->stat_names, ex->n_stats)) < 0)
-		goto out;
-	b->source = sh.in->path;
-	b->source_suffix = dj_io_suffix(sh.in->path);
-	b->skip_op_error = ex->r->skip_op_error;
-	if ((rc = dj_writer_open(&sh.out, part_path)) < 0)
-		goto out;
-	if (dj_io_is_text(sh.in->path)) {
-		/* Data-Juicer's text formatter: one file is one sample. */
-		size_t len;
-		const char *why;
-		char why_buf[160];
-		if ((rc = dj_read_all(sh.in->path, &whole, &len)) < 0)
-			goto out;
-		ex->bytes_in += len;
-		ex->n_lines++;
-		rc = dj_batch_add_text(b, whole, len, (uint64_t)index << 40 | 1);
-		if (rc == DJ_EPARSE) {
-			size_t bad = 0;
-			why = "invalid UTF-8";
-			if (!dj_utf8_valid(whole, len, &bad)) {
-				snprintf(why_buf, sizeof(why_buf), "invalid UTF-8 at byte %zu", bad);
-				why = why_buf;
-			}
-			rc = reject(&sh, whole, len, 1, why);
-		}
-		if (rc == 0)
-			rc = flush_batch(&sh, b);
-	} else {
-		const char *chunk;
-		size_t len;
-		if ((rc = dj_line_reader_open(&rd, sh.in->path)) < 0)
-			goto out;
-		while ((rc = dj_line_reader_next(rd, ex->opts.batch_bytes, &chunk, &len)) == 0) {
-			ex->bytes_in += len;
-			dj_batch_reset(b);
-			if ((rc = add_lines(&sh, b, chunk, len, &line_no)) < 0 || (rc = flush_batch(&sh, b)) < 0)
-				break;
-		}
-		if (rc == DJ_ITEROVER)
-			rc = 0;
-	}
-	if (rc == 0)
-		rc = dj_writer_commit(sh.out);
-	else
-		dj_writer_abort(sh.out);
-	sh.out = NULL;
-	if (sh.rej) {
-		/* commit frees the writer even when it fails */
-		if (rc == 0) {
-			rc = dj_writer_commit(sh.rej);
-			int rc2 = dj_writer_commit(sh.rej_log);
-			rc = rc < 0 ? rc : rc2;
-		} else {
-			dj_writer_abort(sh.rej);
-			dj_writer_abort(sh.rej_log);
-		}
-	}
-out:
-	dj_writer_abort(sh.out);
-	dj_line_reader_close(rd);
-	dj_batch_free(b);
-	dj_buf_free(&sh.buf);
-	free(whole);
-	return rc;
-}
-
-/* ---- inputs: rank 0 expands, everyone receives the same list ---------------------------- */
-
-static int share_inputs(dj_exec *ex)
-{
-	json_t *arr = NULL;
-	char *text = NULL;
-	size_t len = 0;
-	int rc = 0;
-
 	if (dj_dist_rank(ex->d) == 0) {
-		if (!*ex->r->dataset_path)
-			rc = dj_error_set(DJ_EINVAL, "dataset_path is empty: set it in the recipe or with --dataset_path");
+		if (who == 0 || dj_dist_size(ex->d) == 1)
+			dj_error_set(all, "%s", msg);
 		else
-			rc = dj_inputs_expand(&ex->inputs, ex->r->dataset_path, &ex->r->suffixes);
-		if (rc == 0) {
-			arr = json_array();
-			for (size_t i = 0; i < ex->inputs.n; i++)
-				json_array_append_new(arr, json_pack("[s,f,I]", ex->inputs.v[i].path,
-					ex->inputs.v[i].weight, (json_int_t)ex->inputs.v[i].size));
-			text = json_dumps(arr, JSON_COMPACT);
-			len = text ? strlen(text) : 0;
-			if (!text)
-				rc = dj_error_set(DJ_ENOMEM, "out of memory");
-		}
+			dj_error_set(all, "rank %d: %s", who, msg);
+	} else {
+		dj_error_clear();
 	}
-	if ((rc = dj_dist_agree(ex->d, rc)) < 0)
-		goto out;
-	if ((rc = dj_dist_bcast_bytes(ex->d, &text, &len)) < 0)
-		goto out;
-	if (dj_dist_rank(ex->d) != 0) {
-		json_t *e;
-		size_t i;
-		if (!(arr = json_loadb(text, len, 0, NULL))) {
-			rc = dj_error_set(DJ_EMPI, "corrupt input list received");
-			goto out;
-		}
-		ex->inputs.n = json_array_size(arr);
-		if (!(ex->inputs.v = calloc(ex->inputs.n ? ex->inputs.n : 1, sizeof(dj_input)))) {
-			rc = dj_error_set(DJ_ENOMEM, "out of memory");
-			goto out;
-		}
-		json_array_foreach(arr, i, e) {
-			ex->inputs.v[i].path = strdup(json_string_value(json_array_get(e, 0)));
-			ex->inputs.v[i].weight = json_real_value(json_array_get(e, 1));
-			ex->inputs.v[i].size = (uint64_t)json_integer_value(json_array_get(e, 2));
-		}
-	}
-out:
-	json_decref(arr);
-	free(text);
-	return rc;
+	free(msg);
+	return all;
 }
 
-/* ---- the run ----------------------------------------------------------------------------- */
+/* ---- plan: inputs, shards, fingerprint, resume ------------------------------------------- */
 
-static char *part_path(const dj_exec *ex, size_t index)
+char *dj_exec__part_path(const dj_exec *ex, size_t index)
 {
 	char *p = NULL;
 	if (asprintf(&p, "%s/.djmpi-parts/%s-part-%06zu%s", ex->r->work_dir, ex->r->project_name,
@@ -459,10 +153,222 @@ static char *part_path(const dj_exec *ex, size_t index)
 	return p;
 }
 
+char *dj_exec__marker_path(const dj_exec *ex, size_t index)
+{
+	char *p = NULL;
+	if (asprintf(&p, "%s/.djmpi-parts/%s-part-%06zu.done.json", ex->r->work_dir, ex->r->project_name,
+		index) < 0)
+		return NULL;
+	return p;
+}
+
+bool dj_exec__shard_done(const dj_exec *ex, size_t index)
+{
+	char *mp = dj_exec__marker_path(ex, index), *pp = dj_exec__part_path(ex, index);
+	json_t *m = mp ? json_load_file(mp, 0, NULL) : NULL;
+	struct stat st;
+	bool ok = m && pp && json_is_string(json_object_get(m, "fingerprint")) &&
+		strcmp(json_string_value(json_object_get(m, "fingerprint")), ex->fingerprint) == 0 &&
+		stat(pp, &st) == 0 &&
+		(json_int_t)st.st_size == json_integer_value(json_object_get(m, "part_bytes"));
+	json_decref(m);
+	free(mp);
+	free(pp);
+	return ok;
+}
+
+/* Rank 0: a hash of everything that decides the output, so parts of another run are never
+ * taken for this one's. */
+static void make_fingerprint(dj_exec *ex)
+{
+	XXH3_state_t *h = XXH3_createState();
+	char *tree = json_dumps(ex->r->tree, JSON_COMPACT | JSON_SORT_KEYS);
+
+	XXH3_64bits_reset(h);
+	XXH3_64bits_update(h, DJ_VERSION, strlen(DJ_VERSION));
+	if (tree)
+		XXH3_64bits_update(h, tree, strlen(tree));
+	for (size_t i = 0; i < ex->inputs.n; i++) {
+		const dj_input *in = &ex->inputs.v[i];
+		struct stat st;
+		int64_t mtime = stat(in->path, &st) == 0 ? (int64_t)st.st_mtime : 0;
+		XXH3_64bits_update(h, in->path, strlen(in->path) + 1);
+		XXH3_64bits_update(h, &in->size, sizeof(in->size));
+		XXH3_64bits_update(h, &in->weight, sizeof(in->weight));
+		XXH3_64bits_update(h, &mtime, sizeof(mtime));
+	}
+	for (size_t i = 0; i < ex->plan.n; i++)
+		XXH3_64bits_update(h, &ex->plan.v[i], sizeof(ex->plan.v[i]));
+	snprintf(ex->fingerprint, sizeof(ex->fingerprint), "%016llx", (unsigned long long)XXH3_64bits_digest(h));
+	free(tree);
+	XXH3_freeState(h);
+}
+
+/* Rank 0 expands the inputs, plans the shards and (with --resume) finds the finished ones;
+ * every rank receives the same plan. */
+static int share_plan(dj_exec *ex, uint8_t **skip_out)
+{
+	json_t *root = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	uint8_t *skip = NULL;
+	int rc = 0;
+
+	if (dj_dist_rank(ex->d) == 0) {
+		if (!*ex->r->dataset_path)
+			rc = dj_error_set(DJ_EINVAL, "dataset_path is empty: set it in the recipe or with --dataset_path");
+		else
+			rc = dj_inputs_expand(&ex->inputs, ex->r->dataset_path, &ex->r->suffixes);
+		if (rc == 0)
+			rc = dj_shard_plan_make(&ex->plan, &ex->inputs, ex->opts.shard_bytes);
+		if (rc == 0) {
+			json_t *in = json_array(), *sh = json_array(), *sk = json_array();
+			make_fingerprint(ex);
+			for (size_t i = 0; i < ex->inputs.n; i++)
+				json_array_append_new(in, json_pack("[s,f,I]", ex->inputs.v[i].path,
+					ex->inputs.v[i].weight, (json_int_t)ex->inputs.v[i].size));
+			for (size_t i = 0; i < ex->plan.n; i++) {
+				const dj_shard *x = &ex->plan.v[i];
+				json_array_append_new(sh, json_pack("[I,b,I,I]", (json_int_t)x->file, x->whole,
+					(json_int_t)x->start, (json_int_t)x->end));
+				json_array_append_new(sk, json_boolean(ex->opts.resume && dj_exec__shard_done(ex, i)));
+			}
+			root = json_pack("{s:o,s:o,s:o,s:s}", "inputs", in, "shards", sh, "done", sk,
+				"fingerprint", ex->fingerprint);
+			if (!root || !(text = json_dumps(root, JSON_COMPACT)))
+				rc = dj_error_set(DJ_ENOMEM, "out of memory");
+			else
+				len = strlen(text);
+			json_decref(root);
+			root = NULL;
+		}
+	}
+	if ((rc = agree(ex, rc)) < 0 || (rc = dj_dist_bcast_bytes(ex->d, &text, &len)) < 0)
+		goto out;
+	if (!(root = json_loadb(text, len, 0, NULL))) {
+		rc = dj_error_set(DJ_EMPI, "corrupt shard plan received");
+		goto out;
+	}
+	json_t *in = json_object_get(root, "inputs"), *sh = json_object_get(root, "shards"),
+		*sk = json_object_get(root, "done"), *e;
+	size_t i;
+	if (dj_dist_rank(ex->d) != 0) {
+		ex->inputs.n = json_array_size(in);
+		ex->plan.n = json_array_size(sh);
+		ex->inputs.v = calloc(ex->inputs.n + 1, sizeof(dj_input));
+		ex->plan.v = calloc(ex->plan.n + 1, sizeof(dj_shard));
+		if (!ex->inputs.v || !ex->plan.v) {
+			rc = dj_error_set(DJ_ENOMEM, "out of memory");
+			goto out;
+		}
+		json_array_foreach(in, i, e) {
+			ex->inputs.v[i].path = strdup(json_string_value(json_array_get(e, 0)));
+			ex->inputs.v[i].weight = json_real_value(json_array_get(e, 1));
+			ex->inputs.v[i].size = (uint64_t)json_integer_value(json_array_get(e, 2));
+		}
+		json_array_foreach(sh, i, e)
+			ex->plan.v[i] = (dj_shard){ (uint32_t)json_integer_value(json_array_get(e, 0)),
+				json_is_true(json_array_get(e, 1)), (uint64_t)json_integer_value(json_array_get(e, 2)),
+				(uint64_t)json_integer_value(json_array_get(e, 3)), 0 };
+		snprintf(ex->fingerprint, sizeof(ex->fingerprint), "%s",
+			json_string_value(json_object_get(root, "fingerprint")));
+	}
+	if (!(skip = calloc(ex->plan.n + 1, 1))) {
+		rc = dj_error_set(DJ_ENOMEM, "out of memory");
+		goto out;
+	}
+	json_array_foreach(sk, i, e)
+		skip[i] = json_is_true(e);
+	*skip_out = skip;
+	skip = NULL;
+out:
+	free(skip);
+	json_decref(root);
+	free(text);
+	return rc;
+}
+
+/* Collective: number the lines of ranged shards. Each rank counts the newlines of some of
+ * them (one extra read of those byte ranges), then everyone knows every shard's first line. */
+static int number_lines(dj_exec *ex)
+{
+	size_t n = ex->plan.n, rank = (size_t)dj_dist_rank(ex->d), size = (size_t)dj_dist_size(ex->d);
+	uint64_t *cnt = calloc(n + 1, sizeof(uint64_t));
+	int rc = 0;
+
+	if (!cnt)
+		return dj_error_set(DJ_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const dj_shard *s = &ex->plan.v[i];
+		/* only needed when the next shard continues the same file */
+		bool needed = !s->whole && i + 1 < n && ex->plan.v[i + 1].file == s->file;
+		if (needed && i % size == rank)
+			rc = dj_shard_count_lines(&cnt[i], ex->inputs.v[s->file].path, s);
+	}
+	if ((rc = agree(ex, rc)) == 0 && (rc = dj_dist_allsum_u64(ex->d, cnt, n)) == 0)
+		for (size_t i = 1; i < n; i++)
+			if (ex->plan.v[i].file == ex->plan.v[i - 1].file)
+				ex->plan.v[i].first_line = ex->plan.v[i - 1].first_line + cnt[i - 1];
+	free(cnt);
+	return rc;
+}
+
+/* ---- progress ---------------------------------------------------------------------------- */
+
+typedef struct progress {
+	double start, last;
+	bool tty;
+	double every;
+	bool shown;
+} progress;
+
+int dj_exec__tick(dj_exec *ex, void *queue)
+{
+	progress *p = ex->progress;
+	dj_progress mine = { ex->rank_shards, ex->rank_bytes, ex->rank_samples }, all;
+	double t;
+
+	if (dj_dist_rank(ex->d) != 0)
+		return 0;
+	DJ_TRY(dj_shardq_poll(queue, &mine));
+	if (!p || ex->opts.quiet || (t = now()) - p->last < p->every)
+		return 0;
+	p->last = t;
+	dj_shardq_progress(queue, &all);
+	double el = t - p->start, mbps = el > 0 ? (double)all.bytes / 1e6 / el : 0;
+	double frac = ex->plan.n ? (double)all.shards_done / (double)ex->plan.n : 1;
+	uint64_t total_bytes = 0;
+	for (size_t i = 0; i < ex->inputs.n; i++)
+		total_bytes += ex->inputs.v[i].size;
+	if (total_bytes && (double)all.bytes / (double)total_bytes > frac)
+		frac = (double)all.bytes / (double)total_bytes;
+	double eta = frac > 0 && frac < 1 ? el * (1 - frac) / frac : 0;
+	if (p->tty) {
+		char bar[31];
+		size_t fill = (size_t)(frac * 30 + 0.5);
+		for (size_t k = 0; k < 30; k++)
+			bar[k] = k < fill ? '#' : '.';
+		bar[30] = '\0';
+		fprintf(stderr, "\r[%s] shards %llu/%zu  samples %llu  %.1f MB/s  ETA %.0fs   ", bar,
+			(unsigned long long)all.shards_done, ex->plan.n, (unsigned long long)all.samples, mbps, eta);
+	} else {
+		DJ_LOG(DJ_LOG_INFO, "progress: shards %llu/%zu, %llu samples, %.1f MB, %.1f MB/s, ETA %.0f s",
+			(unsigned long long)all.shards_done, ex->plan.n, (unsigned long long)all.samples,
+			(double)all.bytes / 1e6, mbps, eta);
+	}
+	fflush(stderr);
+	p->shown = true;
+	return 0;
+}
+
+/* ---- the run ----------------------------------------------------------------------------- */
+
 int dj_exec_run_all(dj_dist *d, const dj_recipe *r, const dj_run_options *opts)
 {
 	dj_exec ex;
-	char **parts = NULL;
+	dj_shardq *q = NULL;
+	uint8_t *skip = NULL;
+	progress prog = { 0 };
 	int rc = 0, rank = dj_dist_rank(d), size = dj_dist_size(d);
 	double t0 = now();
 
@@ -472,55 +378,71 @@ int dj_exec_run_all(dj_dist *d, const dj_recipe *r, const dj_run_options *opts)
 	ex.opts = *opts;
 	if (ex.opts.batch_bytes == 0)
 		ex.opts.batch_bytes = (size_t)4 << 20;
+	if (ex.opts.shard_bytes == 0)
+		ex.opts.shard_bytes = (uint64_t)64 << 20;
+	ex.opts.resume = ex.opts.resume || r->use_checkpoint;
 	ex.ctx.rank = rank;
 	ex.ctx.size = size;
 	ex.ctx.text_key = r->text_key;
 	ex.ctx.work_dir = r->work_dir;
 	ex.ctx.skip_op_error = r->skip_op_error;
 	ex.ctx.priv = &ex;
+	prog.start = prog.last = t0;
+	prog.tty = isatty(STDERR_FILENO);
+	prog.every = prog.tty ? 0.5 : (getenv("DJ_PROGRESS_SECONDS") ? atof(getenv("DJ_PROGRESS_SECONDS")) : 30);
+	ex.progress = &prog;
 
 	/* Everything that can be wrong with the config is checked before data is read. */
 	rc = export_ext(r->export_path, &ex.ext);
 	if (rc == 0)
 		rc = init_ops(&ex);
-	if ((rc = dj_dist_agree(d, rc)) < 0)
+	if ((rc = agree(&ex, rc)) < 0)
 		goto out;
-	if ((rc = share_inputs(&ex)) < 0)
+	if ((rc = share_plan(&ex, &skip)) < 0)
 		goto out;
 	if (rank == 0)
 		rc = dj_mkdirs(r->work_dir);
-	if ((rc = dj_dist_agree(d, rc)) < 0)
+	if ((rc = agree(&ex, rc)) < 0 || (rc = number_lines(&ex)) < 0)
 		goto out;
-
-	if (!(parts = calloc(ex.inputs.n ? ex.inputs.n : 1, sizeof(char *)))) {
-		rc = dj_error_set(DJ_ENOMEM, "out of memory");
-		goto agree;
+	if (rank == 0 && ex.opts.resume) {
+		size_t n_done = 0;
+		for (size_t i = 0; i < ex.plan.n; i++)
+			n_done += skip[i];
+		DJ_LOG(DJ_LOG_INFO, "resume: %zu of %zu shards already complete", n_done, ex.plan.n);
 	}
-	for (size_t i = 0; i < ex.inputs.n; i++)
-		if (!(parts[i] = part_path(&ex, i))) {
-			rc = dj_error_set(DJ_ENOMEM, "out of memory");
-			goto agree;
+
+	if ((rc = dj_shardq_new_all(&q, d, ex.plan.n, skip)) < 0)
+		goto out;
+	for (;;) {
+		dj_progress mine = { ex.rank_shards, ex.rank_bytes, ex.rank_samples };
+		size_t i;
+		int qrc = dj_shardq_next(q, &i, &mine, rc);
+		if (qrc == DJ_ITEROVER)
+			break;
+		if (qrc < 0) {
+			rc = qrc;
+			break;
 		}
-	for (size_t i = (size_t)rank; i < ex.inputs.n && rc == 0; i += (size_t)size) {
 		double ts = now();
-		rc = process_shard(&ex, i, parts[i]);
+		rc = dj_exec__shard(&ex, i, q);
 		ex.busy += now() - ts;
 	}
-agree:
-	if ((rc = dj_dist_agree(d, rc)) < 0)
-		goto out;
-	rc = dj_exec__finish_all(&ex, parts, t0);
-	rc = dj_dist_agree(d, rc);
-out:
-	if (parts) {
-		for (size_t i = 0; i < ex.inputs.n; i++)
-			free(parts[i]);
-		free(parts);
+	{
+		int rc2 = dj_shardq_free_all(q);
+		rc = rc < 0 ? rc : rc2;
 	}
+	if (prog.shown && prog.tty)
+		fprintf(stderr, "\n");
+	if ((rc = agree(&ex, rc)) < 0)
+		goto out;
+	rc = agree(&ex, dj_exec__finish_all(&ex, t0));
+out:
+	free(skip);
 	free_ops(&ex);
 	for (size_t c = 0; c < ex.n_stats; c++)
 		free(ex.stat_names[c]);
 	free(ex.stat_names);
 	dj_inputs_free(&ex.inputs);
+	dj_shard_plan_free(&ex.plan);
 	return rc;
 }

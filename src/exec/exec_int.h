@@ -1,4 +1,5 @@
-/* Executor internals shared by exec.c (the run) and summary.c (the end of the run). */
+/* Executor internals shared by exec.c (the run), shard.c (one shard) and summary.c (the
+ * end of the run). */
 #ifndef DJ_EXEC_INT_H
 #define DJ_EXEC_INT_H
 
@@ -6,14 +7,20 @@
 #include "dj/exec.h"
 #include "dj/io.h"
 
+/* Counters of one shard; summed over shards for the run. */
+typedef struct dj_counts {
+	uint64_t lines, blank, sampled_out, rejected, in, out, op_errors, bytes_in;
+} dj_counts;
+
+/* One op of the recipe in this run; the counters are per shard (reset for each). */
 typedef struct dj_op_run {
 	const dj_recipe_op *rop;
 	void *state;
+	bool traced;
 	uint64_t in, out, errors;
 	double seconds;
-	bool traced;
 	uint64_t n_traced;
-	dj_buf trace;           /* "op\tgid\t<json>\n" records */
+	dj_buf trace;           /* "op\tgid\t<json>\n" records of the current shard */
 } dj_op_run;
 
 typedef struct dj_exec {
@@ -27,14 +34,31 @@ typedef struct dj_exec {
 	dj_op_run *ops;
 	size_t n_ops;
 	dj_input_list inputs;
-	/* per-rank counters, summed on rank 0 at the end */
-	uint64_t n_lines, n_blank, n_sampled_out, n_rejected, n_in, n_out, n_op_errors, bytes_in;
+	dj_shard_plan plan;
+	char fingerprint[17];   /* of recipe, inputs and plan: parts of another run are never reused */
+	dj_counts c;            /* the current shard */
 	uint64_t n_reject_logs;
+	/* this rank, for the manifest and the progress line */
 	double busy;
+	uint64_t rank_bytes, rank_samples, rank_shards;
+	void *progress;         /* rank 0: progress printer state */
 } dj_exec;
 
-/** Collective: sum the counters, join the parts into export_path, write the trace files
- *  and summary.json, print the summary (rank 0). */
-int dj_exec__finish_all(dj_exec *ex, char **parts, double t0);
+/** Process shard @index into its part file and done marker (exec_shard.c). */
+int dj_exec__shard(dj_exec *ex, size_t index, void *queue);
+
+/** Between batches: rank 0 answers shard requests and refreshes the progress display. */
+int dj_exec__tick(dj_exec *ex, void *queue);
+
+/** Paths of shard @index's part file and done marker (malloc'd). */
+char *dj_exec__part_path(const dj_exec *ex, size_t index);
+char *dj_exec__marker_path(const dj_exec *ex, size_t index);
+
+/** Rank 0: is shard @index's part complete and from this very run plan? */
+bool dj_exec__shard_done(const dj_exec *ex, size_t index);
+
+/** Collective: join the parts into export_path, write traces, summary.json and
+ *  manifest.json from the done markers, print the summary (rank 0). */
+int dj_exec__finish_all(dj_exec *ex, double t0);
 
 #endif

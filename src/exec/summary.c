@@ -1,21 +1,86 @@
-/* End of a run: sum the counters over ranks, join the part files into export_path, write
- * the trace files, <work_dir>/summary.json, and the per-op table on stdout (rank 0). */
+/* End of a run: rank 0 reads every shard's done marker (so a resumed run reports exactly what
+ * an uninterrupted one would), checks the accounting invariant, joins the parts into
+ * export_path, writes the trace files, <work_dir>/summary.json and manifest.json, and prints
+ * the per-op table. */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "dj/dist.h"
 #include "dj/dj.h"
+#include "dj_config.h"
 #include "exec_int.h"
-
-enum { C_LINES, C_BLANK, C_SAMPLED_OUT, C_REJECTED, C_IN, C_OUT, C_OP_ERRORS, C_BYTES, C__N };
 
 static double now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The run's totals, summed from the markers. */
+typedef struct totals {
+	dj_counts c;
+	uint64_t *op_in, *op_out, *op_err;
+	double *op_s;
+	json_t *shards;     /* per shard, for the manifest */
+	dj_buf traces;
+} totals;
+
+static uint64_t jget(json_t *o, const char *k)
+{
+	return (uint64_t)json_integer_value(json_object_get(o, k));
+}
+
+static int read_markers(dj_exec *ex, totals *t)
+{
+	for (size_t i = 0; i < ex->plan.n; i++) {
+		char *mp = dj_exec__marker_path(ex, i);
+		json_error_t jerr;
+		json_t *m = mp ? json_load_file(mp, 0, &jerr) : NULL;
+		json_t *c, *ops, *tr;
+		const dj_shard *s = &ex->plan.v[i];
+
+		if (!m) {
+			int rc = dj_error_set(DJ_EIO, "shard %zu: done marker %s unreadable: %s", i,
+				mp ? mp : "?", mp ? jerr.text : "out of memory");
+			free(mp);
+			return rc;
+		}
+		free(mp);
+		c = json_object_get(m, "counts");
+		t->c.lines += jget(c, "lines");
+		t->c.blank += jget(c, "blank");
+		t->c.sampled_out += jget(c, "sampled_out");
+		t->c.rejected += jget(c, "rejected");
+		t->c.in += jget(c, "in");
+		t->c.out += jget(c, "out");
+		t->c.op_errors += jget(c, "op_errors");
+		t->c.bytes_in += jget(c, "bytes_in");
+		ops = json_object_get(m, "ops");
+		tr = json_object_get(m, "traces");
+		for (size_t k = 0; k < ex->n_ops; k++) {
+			json_t *o = json_array_get(ops, k);
+			t->op_in[k] += (uint64_t)json_integer_value(json_array_get(o, 0));
+			t->op_out[k] += (uint64_t)json_integer_value(json_array_get(o, 1));
+			t->op_err[k] += (uint64_t)json_integer_value(json_array_get(o, 2));
+			t->op_s[k] += json_real_value(json_array_get(o, 3));
+			const char *txt = json_string_value(json_array_get(tr, k));
+			if (txt)
+				DJ_TRY(dj_buf_puts(&t->traces, txt));
+		}
+		json_array_append_new(t->shards, json_pack("{s:I,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:O,s:O}",
+			"shard", (json_int_t)i, "file", ex->inputs.v[s->file].path, "whole", s->whole,
+			"start", (json_int_t)s->start, "end", (json_int_t)(s->whole ? ex->inputs.v[s->file].size : s->end),
+			"first_line", (json_int_t)(s->first_line + 1), "samples_in", (json_int_t)jget(c, "in"),
+			"samples_out", (json_int_t)jget(c, "out"), "rejected", (json_int_t)jget(c, "rejected"),
+			"part_bytes", json_object_get(m, "part_bytes"), "part_xxh3", json_object_get(m, "part_xxh3")));
+		json_decref(m);
+	}
+	return 0;
 }
 
 typedef struct trace_rec {
@@ -33,7 +98,7 @@ static int cmp_trace(const void *a, const void *b)
 	return x->gid < y->gid ? -1 : x->gid > y->gid;
 }
 
-/* Rank 0: keep the first trace_num records per op in input (gid) order. */
+/* Keep the first trace_num records per op in input (gid) order. */
 static int write_traces(dj_exec *ex, char *all, size_t len)
 {
 	trace_rec *recs = NULL;
@@ -86,141 +151,191 @@ static int write_traces(dj_exec *ex, char *all, size_t len)
 	return rc;
 }
 
-static int write_summary(dj_exec *ex, const uint64_t *c, const uint64_t *op_c, const double *op_s,
-	double wall, double busy_max)
+static int write_json(const char *dir, const char *name, json_t *root)
 {
-	const dj_recipe *r = ex->r;
-	json_t *root = json_object(), *ops = json_array(), *samples = json_object();
-	char path[4096];
+	char path[4096], *text = json_dumps(root, JSON_INDENT(2));
 	dj_writer *w = NULL;
-	char *text = NULL;
 	int rc;
-	double mb = (double)c[C_BYTES] / 1e6;
 
-	json_object_set_new(root, "project_name", json_string(r->project_name));
-	json_object_set_new(root, "dataset_path", json_string(r->dataset_path));
-	json_object_set_new(root, "export_path", json_string(r->export_path));
-	json_object_set_new(root, "work_dir", json_string(r->work_dir));
-	json_object_set_new(root, "ranks", json_integer(dj_dist_size(ex->d)));
-	json_object_set_new(root, "input_files", json_integer((json_int_t)ex->inputs.n));
-	json_object_set_new(samples, "lines_read", json_integer((json_int_t)c[C_LINES]));
-	json_object_set_new(samples, "blank_lines", json_integer((json_int_t)c[C_BLANK]));
-	json_object_set_new(samples, "sampled_out", json_integer((json_int_t)c[C_SAMPLED_OUT]));
-	json_object_set_new(samples, "rejected", json_integer((json_int_t)c[C_REJECTED]));
-	json_object_set_new(samples, "input", json_integer((json_int_t)(c[C_IN] + c[C_REJECTED])));
-	json_object_set_new(samples, "in", json_integer((json_int_t)c[C_IN]));
-	json_object_set_new(samples, "out", json_integer((json_int_t)c[C_OUT]));
-	json_object_set_new(samples, "op_errors", json_integer((json_int_t)c[C_OP_ERRORS]));
-	json_object_set_new(root, "samples", samples);
-	json_object_set_new(root, "bytes_in", json_integer((json_int_t)c[C_BYTES]));
-	json_object_set_new(root, "wall_seconds", json_real(wall));
-	json_object_set_new(root, "busy_seconds_max_rank", json_real(busy_max));
-	json_object_set_new(root, "MBps", json_real(wall > 0 ? mb / wall : 0));
-	json_object_set_new(root, "samples_per_s", json_real(wall > 0 ? (double)c[C_IN] / wall : 0));
-	for (size_t k = 0; k < ex->n_ops; k++) {
-		const dj_op_vtab *v = ex->ops[k].rop->vtab;
-		json_t *o = json_object();
-		json_object_set_new(o, "name", json_string(v->name));
-		json_object_set_new(o, "kind", json_string(dj_op_kind_name(v->kind)));
-		json_object_set_new(o, "in", json_integer((json_int_t)op_c[3 * k]));
-		json_object_set_new(o, "out", json_integer((json_int_t)op_c[3 * k + 1]));
-		json_object_set_new(o, "dropped", json_integer((json_int_t)(op_c[3 * k] - op_c[3 * k + 1])));
-		json_object_set_new(o, "errors", json_integer((json_int_t)op_c[3 * k + 2]));
-		json_object_set_new(o, "seconds", json_real(op_s[k]));
-		json_array_append_new(ops, o);
-	}
-	json_object_set_new(root, "ops", ops);
-	json_object_set_new(root, "recipe", json_incref(r->tree));
-	snprintf(path, sizeof(path), "%s/summary.json", r->work_dir);
-	if (!(text = json_dumps(root, JSON_INDENT(2))))
-		rc = dj_error_set(DJ_ENOMEM, "out of memory");
-	else if ((rc = dj_writer_open(&w, path)) == 0) {
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (!text)
+		return dj_error_set(DJ_ENOMEM, "out of memory");
+	if ((rc = dj_writer_open(&w, path)) == 0) {
 		if ((rc = dj_writer_write(w, text, strlen(text))) == 0 && (rc = dj_writer_write(w, "\n", 1)) == 0)
 			rc = dj_writer_commit(w);
 		else
 			dj_writer_abort(w);
 	}
 	free(text);
-	json_decref(root);
-	if (rc < 0 || ex->opts.quiet)
-		return rc;
+	return rc;
+}
+
+static json_t *ops_json(const dj_exec *ex, const totals *t)
+{
+	json_t *ops = json_array();
+	for (size_t k = 0; k < ex->n_ops; k++) {
+		const dj_op_vtab *v = ex->ops[k].rop->vtab;
+		json_array_append_new(ops, json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:f}", "name", v->name,
+			"kind", dj_op_kind_name(v->kind), "in", (json_int_t)t->op_in[k], "out", (json_int_t)t->op_out[k],
+			"dropped", (json_int_t)(t->op_in[k] - t->op_out[k]), "errors", (json_int_t)t->op_err[k],
+			"seconds", t->op_s[k]));
+	}
+	return ops;
+}
+
+static json_t *samples_json(const dj_counts *c)
+{
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "lines_read", (json_int_t)c->lines,
+		"blank_lines", (json_int_t)c->blank, "sampled_out", (json_int_t)c->sampled_out,
+		"rejected", (json_int_t)c->rejected, "input", (json_int_t)(c->in + c->rejected),
+		"in", (json_int_t)c->in, "out", (json_int_t)c->out, "op_errors", (json_int_t)c->op_errors);
+}
+
+static void print_table(const dj_exec *ex, const totals *t, double wall)
+{
+	const dj_counts *c = &t->c;
+	double mb = (double)c->bytes_in / 1e6;
 
 	printf("%-48s %12s %12s %12s %10s\n", "op", "in", "out", "dropped", "seconds");
 	for (size_t k = 0; k < ex->n_ops; k++)
 		printf("%-48s %12llu %12llu %12llu %10.3f\n", ex->ops[k].rop->vtab->name,
-			(unsigned long long)op_c[3 * k], (unsigned long long)op_c[3 * k + 1],
-			(unsigned long long)(op_c[3 * k] - op_c[3 * k + 1]), op_s[k]);
+			(unsigned long long)t->op_in[k], (unsigned long long)t->op_out[k],
+			(unsigned long long)(t->op_in[k] - t->op_out[k]), t->op_s[k]);
 	printf("samples: %llu in, %llu out, %llu dropped, %llu rejected (malformed lines)\n",
-		(unsigned long long)c[C_IN], (unsigned long long)c[C_OUT],
-		(unsigned long long)(c[C_IN] - c[C_OUT]), (unsigned long long)c[C_REJECTED]);
+		(unsigned long long)c->in, (unsigned long long)c->out,
+		(unsigned long long)(c->in - c->out), (unsigned long long)c->rejected);
 	printf("throughput: %.1f MB in %.3f s on %d rank(s) = %.1f MB/s, %.0f samples/s\n", mb, wall,
-		dj_dist_size(ex->d), wall > 0 ? mb / wall : 0, wall > 0 ? (double)c[C_IN] / wall : 0);
-	printf("output: %s\nsummary: %s\n", r->export_path, path);
-	if (c[C_REJECTED])
-		printf("rejected lines: %s/rejected/\n", r->work_dir);
+		dj_dist_size(ex->d), wall > 0 ? mb / wall : 0, wall > 0 ? (double)c->in / wall : 0);
+	printf("output: %s\nsummary: %s/summary.json, manifest: %s/manifest.json\n", ex->r->export_path,
+		ex->r->work_dir, ex->r->work_dir);
+	if (c->rejected)
+		printf("rejected lines: %s/rejected/\n", ex->r->work_dir);
 	fflush(stdout);
-	return 0;
 }
 
-int dj_exec__finish_all(dj_exec *ex, char **parts, double t0)
+/* Rank 0: everything after the shards, given every rank's own figures in @ranks. */
+static int finish_rank0(dj_exec *ex, double t0, json_t *ranks)
 {
+	const dj_recipe *r = ex->r;
 	size_t n_ops = ex->n_ops;
-	uint64_t c[C__N] = { ex->n_lines, ex->n_blank, ex->n_sampled_out, ex->n_rejected, ex->n_in,
-		ex->n_out, ex->n_op_errors, ex->bytes_in };
-	uint64_t *op_c = calloc(3 * n_ops + 1, sizeof(uint64_t));
-	double *op_s = calloc(n_ops + 1, sizeof(double));
-	double busy = ex->busy;
-	dj_buf traces = DJ_BUF_INIT;
-	char *all = NULL;
-	size_t all_len = 0;
+	totals t = { .shards = json_array() };
+	char **parts = calloc(ex->plan.n + 1, sizeof(char *));
+	uint64_t export_hash = 0, dropped = 0;
 	int rc = 0;
 
-	if (!op_c || !op_s) {
-		free(op_c);
-		free(op_s);
+	t.op_in = calloc(n_ops + 1, sizeof(uint64_t));
+	t.op_out = calloc(n_ops + 1, sizeof(uint64_t));
+	t.op_err = calloc(n_ops + 1, sizeof(uint64_t));
+	t.op_s = calloc(n_ops + 1, sizeof(double));
+	if (!parts || !t.op_in || !t.op_out || !t.op_err || !t.op_s) {
+		rc = dj_error_set(DJ_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < ex->plan.n && rc == 0; i++)
+		if (!(parts[i] = dj_exec__part_path(ex, i)))
+			rc = dj_error_set(DJ_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = read_markers(ex, &t);
+	if (rc < 0)
+		goto out;
+	/* The accounting invariant: nothing disappears without a count. */
+	for (size_t k = 0; k < n_ops; k++)
+		dropped += t.op_in[k] - t.op_out[k];
+	if (t.c.lines != t.c.blank + t.c.sampled_out + t.c.rejected + t.c.in || t.c.in != t.c.out + dropped) {
+		rc = dj_error_set(DJ_EINVAL, "internal accounting mismatch: lines %llu, in %llu, out %llu, "
+			"dropped %llu, rejected %llu", (unsigned long long)t.c.lines, (unsigned long long)t.c.in,
+			(unsigned long long)t.c.out, (unsigned long long)dropped, (unsigned long long)t.c.rejected);
+		goto out;
+	}
+	if ((rc = dj_concat_files(r->export_path, parts, ex->plan.n, &export_hash)) < 0)
+		goto out;
+	if (r->open_tracer && (rc = write_traces(ex, t.traces.ptr ? t.traces.ptr : "", t.traces.len)) < 0)
+		goto out;
+
+	double wall = now() - t0, mb = (double)t.c.bytes_in / 1e6;
+	json_t *summary = json_pack("{s:s,s:s,s:s,s:s,s:i,s:I,s:I,s:o,s:I,s:f,s:f,s:f,s:o,s:O}",
+		"project_name", r->project_name, "dataset_path", r->dataset_path, "export_path", r->export_path,
+		"work_dir", r->work_dir, "ranks", dj_dist_size(ex->d), "input_files", (json_int_t)ex->inputs.n,
+		"shards", (json_int_t)ex->plan.n, "samples", samples_json(&t.c), "bytes_in", (json_int_t)t.c.bytes_in,
+		"wall_seconds", wall, "MBps", wall > 0 ? mb / wall : 0.0,
+		"samples_per_s", wall > 0 ? (double)t.c.in / wall : 0.0, "ops", ops_json(ex, &t), "recipe", r->tree);
+	rc = summary ? write_json(r->work_dir, "summary.json", summary) : dj_error_set(DJ_ENOMEM, "out of memory");
+	json_decref(summary);
+	if (rc < 0)
+		goto out;
+
+	json_t *inputs = json_array();
+	for (size_t i = 0; i < ex->inputs.n; i++)
+		json_array_append_new(inputs, json_pack("{s:s,s:I,s:f}", "path", ex->inputs.v[i].path,
+			"bytes", (json_int_t)ex->inputs.v[i].size, "weight", ex->inputs.v[i].weight));
+	char hex[17];
+	snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)export_hash);
+	json_t *outputs = json_pack("[{s:s,s:I,s:s}]", "path", r->export_path, "samples", (json_int_t)t.c.out,
+		"xxh3", hex);
+	json_t *manifest = json_pack("{s:s,s:s,s:O,s:o,s:O,s:o,s:o,s:I,s:o,s:o,s:f}",
+		"djmpi_version", DJ_VERSION, "fingerprint", ex->fingerprint, "recipe", r->tree,
+		"inputs", inputs, "shards", t.shards, "ops", ops_json(ex, &t), "samples", samples_json(&t.c),
+		"rejected_lines", (json_int_t)t.c.rejected, "ranks", json_incref(ranks), "outputs", outputs,
+		"wall_seconds", wall);
+	rc = manifest ? write_json(r->work_dir, "manifest.json", manifest) : dj_error_set(DJ_ENOMEM, "out of memory");
+	json_decref(manifest);
+	t.shards = NULL;
+	if (rc < 0)
+		goto out;
+
+	/* The export is complete: the parts and markers are no longer needed. */
+	for (size_t i = 0; i < ex->plan.n; i++) {
+		char *mp = dj_exec__marker_path(ex, i);
+		unlink(parts[i]);
+		if (mp)
+			unlink(mp);
+		free(mp);
+	}
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s/.djmpi-parts", r->work_dir);
+	rmdir(dir);
+	if (!ex->opts.quiet)
+		print_table(ex, &t, wall);
+out:
+	for (size_t i = 0; parts && i < ex->plan.n; i++)
+		free(parts[i]);
+	free(parts);
+	free(t.op_in);
+	free(t.op_out);
+	free(t.op_err);
+	free(t.op_s);
+	json_decref(t.shards);
+	dj_buf_free(&t.traces);
+	return rc;
+}
+
+int dj_exec__finish_all(dj_exec *ex, double t0)
+{
+	json_t *mine = json_pack("{s:i,s:f,s:I,s:I,s:I}", "rank", dj_dist_rank(ex->d), "busy_seconds", ex->busy,
+		"bytes_in", (json_int_t)ex->rank_bytes, "samples_in", (json_int_t)ex->rank_samples,
+		"shards", (json_int_t)ex->rank_shards);
+	char *text = mine ? json_dumps(mine, JSON_COMPACT) : NULL, *all = NULL;
+	size_t all_len = 0;
+	int rc;
+
+	json_decref(mine);
+	if (!text)
 		return dj_error_set(DJ_ENOMEM, "out of memory");
-	}
-	for (size_t k = 0; k < n_ops; k++) {
-		op_c[3 * k] = ex->ops[k].in;
-		op_c[3 * k + 1] = ex->ops[k].out;
-		op_c[3 * k + 2] = ex->ops[k].errors;
-		op_s[k] = ex->ops[k].seconds;
-		if (rc == 0)
-			rc = dj_buf_put(&traces, ex->ops[k].trace.ptr, ex->ops[k].trace.len);
-	}
-	int rc2;
-	if ((rc2 = dj_dist_sum_u64(ex->d, c, C__N)) < 0 || (rc2 = dj_dist_sum_u64(ex->d, op_c, 3 * n_ops)) < 0 ||
-	    (rc2 = dj_dist_sum_f64(ex->d, op_s, n_ops)) < 0 || (rc2 = dj_dist_max_f64(ex->d, &busy, 1)) < 0 ||
-	    (rc2 = dj_dist_gather_bytes(ex->d, traces.ptr ? traces.ptr : "", traces.len, &all, &all_len)) < 0)
-		rc = rc2;
+	/* one line per rank */
+	size_t n = strlen(text);
+	text[n] = '\n';
+	rc = dj_dist_gather_bytes(ex->d, text, n + 1, &all, &all_len);
+	free(text);
 	if (rc == 0 && dj_dist_rank(ex->d) == 0) {
-		/* The accounting invariant: nothing disappears without a count. */
-		uint64_t dropped = 0;
-		for (size_t k = 0; k < n_ops; k++)
-			dropped += op_c[3 * k] - op_c[3 * k + 1];
-		if (c[C_LINES] != c[C_BLANK] + c[C_SAMPLED_OUT] + c[C_REJECTED] + c[C_IN] ||
-		    c[C_IN] != c[C_OUT] + dropped)
-			rc = dj_error_set(DJ_EINVAL, "internal accounting mismatch: lines %llu, in %llu, out %llu, "
-				"dropped %llu, rejected %llu", (unsigned long long)c[C_LINES],
-				(unsigned long long)c[C_IN], (unsigned long long)c[C_OUT],
-				(unsigned long long)dropped, (unsigned long long)c[C_REJECTED]);
-		if (rc == 0)
-			rc = dj_concat_files(ex->r->export_path, parts, ex->inputs.n);
-		if (rc == 0) {
-			char dir[4096];
-			for (size_t i = 0; i < ex->inputs.n; i++)
-				unlink(parts[i]);
-			snprintf(dir, sizeof(dir), "%s/.djmpi-parts", ex->r->work_dir);
-			rmdir(dir);
+		json_t *ranks = json_array();
+		for (char *p = all, *nl; p < all + all_len && (nl = memchr(p, '\n', (size_t)(all + all_len - p))); p = nl + 1) {
+			json_t *o = json_loadb(p, (size_t)(nl - p), 0, NULL);
+			if (o)
+				json_array_append_new(ranks, o);
 		}
-		if (rc == 0 && ex->r->open_tracer)
-			rc = write_traces(ex, all, all_len);
-		if (rc == 0)
-			rc = write_summary(ex, c, op_c, op_s, now() - t0, busy);
+		rc = finish_rank0(ex, t0, ranks);
+		json_decref(ranks);
 	}
 	free(all);
-	dj_buf_free(&traces);
-	free(op_c);
-	free(op_s);
 	return rc;
 }

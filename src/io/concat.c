@@ -7,10 +7,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 #include "dj/error.h"
 #include "dj/io.h"
 
-static int copy_fd(int out, int in, const char *dest, const char *src, char *buf, size_t cap)
+static int copy_fd(int out, int in, const char *dest, const char *src, char *buf, size_t cap,
+	XXH3_state_t *h)
 {
 	for (;;) {
 		ssize_t n = read(in, buf, cap);
@@ -21,6 +25,8 @@ static int copy_fd(int out, int in, const char *dest, const char *src, char *buf
 				continue;
 			return dj_error_set(DJ_EIO, "%s: read error: %s", src, strerror(errno));
 		}
+		if (h)
+			XXH3_64bits_update(h, buf, (size_t)n);
 		for (ssize_t off = 0; off < n;) {
 			ssize_t w = write(out, buf + off, (size_t)(n - off));
 			if (w < 0) {
@@ -33,13 +39,16 @@ static int copy_fd(int out, int in, const char *dest, const char *src, char *buf
 	}
 }
 
-int dj_concat_files(const char *dest, char *const *parts, size_t n_parts)
+int dj_concat_files(const char *dest, char *const *parts, size_t n_parts, uint64_t *xxh3_out)
 {
 	size_t cap = (size_t)4 << 20;
 	char *buf = malloc(cap), *tmp = NULL, *dcopy = strdup(dest);
 	int out = -1, rc = 0;
+	XXH3_state_t *h = xxh3_out ? XXH3_createState() : NULL;
 
-	if (!buf || !dcopy) {
+	if (h)
+		XXH3_64bits_reset(h);
+	if (!buf || !dcopy || (xxh3_out && !h)) {
 		rc = dj_error_set(DJ_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -60,7 +69,7 @@ int dj_concat_files(const char *dest, char *const *parts, size_t n_parts)
 			rc = dj_error_set(DJ_EIO, "cannot open %s: %s", parts[i], strerror(errno));
 			break;
 		}
-		rc = copy_fd(out, in, tmp, parts[i], buf, cap);
+		rc = copy_fd(out, in, tmp, parts[i], buf, cap, h);
 		close(in);
 	}
 	if (rc == 0 && close(out) != 0)
@@ -72,9 +81,12 @@ int dj_concat_files(const char *dest, char *const *parts, size_t n_parts)
 		rc = dj_error_set(DJ_EIO, "cannot rename %s to %s: %s", tmp, dest, strerror(errno));
 	if (rc < 0)
 		unlink(tmp);
+	if (rc == 0 && h)
+		*xxh3_out = XXH3_64bits_digest(h);
 out:
 	if (out >= 0)
 		close(out);
+	XXH3_freeState(h);
 	free(tmp);
 	free(dcopy);
 	free(buf);

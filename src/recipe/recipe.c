@@ -72,7 +72,7 @@ static const gkey global_keys[] = {
 	{ "trace_num", G_INT, true },
 	{ "turbo", G_BOOL, false },
 	{ "use_cache", G_BOOL, false },
-	{ "use_checkpoint", G_BOOL, false },
+	{ "use_checkpoint", G_BOOL, true },
 	{ "validators", G_ANY, false },
 	{ "video_key", G_ANY, false },
 	{ "video_special_token", G_ANY, false },
@@ -329,6 +329,7 @@ int dj_recipe_from_tree(dj_recipe **out, const json_t *tree)
 	}
 	v = json_object_get(tree, "skip_op_error");
 	r->skip_op_error = v ? json_is_true(v) : true;
+	r->use_checkpoint = json_is_true(json_object_get(tree, "use_checkpoint"));
 	v = json_object_get(tree, "mixture_seed");
 	r->mixture_seed = v ? json_integer_value(v) : 42;
 	if ((rc = strlist_from(&r->suffixes, json_object_get(tree, "suffixes"))) < 0 ||

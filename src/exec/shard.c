@@ -1,0 +1,400 @@
+/* One shard: stream its lines in batches through the ops, write its part file, its rejected
+ * lines, and a done marker holding its counters and traces (so that a resumed run reports
+ * exactly what an uninterrupted one would). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "../core/batch_int.h"
+#include "dj/dist.h"
+#include "dj/dj.h"
+#include "dj/jscan.h"
+#include "exec_int.h"
+
+#define MAX_REJECT_LOGS 20
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- tracing ----------------------------------------------------------------------- */
+
+static int trace_record(dj_exec *ex, dj_op_run *o, size_t op_index, uint64_t gid, const dj_buf *json)
+{
+	o->n_traced++;
+	DJ_TRY(dj_buf_printf(&o->trace, "%zu\t%llu\t", op_index, (unsigned long long)gid));
+	DJ_TRY(dj_buf_put(&o->trace, json->ptr, json->len));
+	(void)ex;
+	return 0;
+}
+
+static int trace_mapper(dj_exec *ex, dj_op_run *o, size_t op_index, dj_batch *b, const dj_span *old)
+{
+	dj_buf j = DJ_BUF_INIT;
+	int rc = 0;
+
+	for (size_t i = 0; i < b->n && o->n_traced < (uint64_t)ex->r->trace_num && rc == 0; i++) {
+		dj_span t = b->s[i].text;
+		if (!b->keep[i] || (t.p == old[i].p && t.len == old[i].len))
+			continue;
+		dj_buf_clear(&j);
+		if ((rc = dj_buf_puts(&j, "{\"original text\":")) < 0 ||
+		    (rc = dj_json_escape(&j, old[i].p, old[i].len)) < 0 ||
+		    (rc = dj_buf_puts(&j, ",\"processed_text\":")) < 0 ||
+		    (rc = dj_json_escape(&j, t.p, t.len)) < 0 ||
+		    (rc = dj_buf_puts(&j, "}\n")) < 0)
+			break;
+		rc = trace_record(ex, o, op_index, b->s[i].gid, &j);
+	}
+	dj_buf_free(&j);
+	return rc;
+}
+
+static int trace_filter(dj_exec *ex, dj_op_run *o, size_t op_index, dj_batch *b, const uint8_t *was_alive)
+{
+	dj_buf j = DJ_BUF_INIT;
+	int rc = 0;
+
+	for (size_t i = 0; i < b->n && o->n_traced < (uint64_t)ex->r->trace_num && rc == 0; i++) {
+		if (!was_alive[i] || b->keep[i])
+			continue;
+		dj_buf_clear(&j);
+		if ((rc = dj_batch_write_sample(b, i, &j, true)) < 0)
+			break;
+		rc = trace_record(ex, o, op_index, b->s[i].gid, &j);
+	}
+	dj_buf_free(&j);
+	return rc;
+}
+
+/* ---- one batch --------------------------------------------------------------------- */
+
+static size_t count_alive(const dj_batch *b)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < b->n; i++)
+		n += b->keep[i];
+	return n;
+}
+
+static int run_ops(dj_exec *ex, dj_batch *b)
+{
+	size_t alive = count_alive(b);
+	dj_span *old = NULL;
+	uint8_t *was_alive = NULL;
+	int rc = 0;
+
+	for (size_t k = 0; k < ex->n_ops && rc == 0; k++) {
+		dj_op_run *o = &ex->ops[k];
+		bool trace = o->traced && o->n_traced < (uint64_t)ex->r->trace_num;
+		double t0 = now();
+
+		o->in += alive;
+		if (trace) {
+			if (!old && !(old = malloc(b->n * sizeof(*old))))
+				return dj_error_set(DJ_ENOMEM, "out of memory");
+			if (!was_alive && !(was_alive = malloc(b->n)))
+				rc = dj_error_set(DJ_ENOMEM, "out of memory");
+			for (size_t i = 0; rc == 0 && i < b->n; i++)
+				old[i] = b->s[i].text;
+			if (rc == 0)
+				memcpy(was_alive, b->keep, b->n);
+		}
+		b->op_name = o->rop->vtab->name;
+		uint64_t errs_before = b->n_op_errors;
+		if (rc == 0 && alive > 0 && o->rop->vtab->process)
+			rc = o->rop->vtab->process(o->state, b, &ex->ctx);
+		o->errors += b->n_op_errors - errs_before;
+		alive = count_alive(b);
+		o->out += alive;
+		if (rc == 0 && trace) {
+			if (o->rop->vtab->kind == DJ_OP_MAPPER)
+				rc = trace_mapper(ex, o, k, b, old);
+			else
+				rc = trace_filter(ex, o, k, b, was_alive);
+		}
+		o->seconds += now() - t0;
+	}
+	free(old);
+	free(was_alive);
+	return rc;
+}
+
+/* ---- one shard ----------------------------------------------------------------------- */
+
+typedef struct shard_io {
+	dj_exec *ex;
+	size_t index;
+	const dj_shard *shard;
+	const dj_input *in;
+	dj_writer *out;
+	dj_writer *rej;         /* opened on the first rejected line */
+	dj_writer *rej_log;
+	dj_buf buf;
+	XXH3_state_t *hash;     /* of the part's (uncompressed) content */
+	void *queue;
+} shard_io;
+
+static int reject(shard_io *sh, const char *line, size_t len, uint64_t line_no, const char *why)
+{
+	dj_exec *ex = sh->ex;
+
+	if (ex->opts.strict)
+		return dj_error_set(DJ_EPARSE, "%s:%llu: %s (--strict)", sh->in->path,
+			(unsigned long long)line_no, why);
+	ex->c.rejected++;
+	if (ex->n_reject_logs++ < MAX_REJECT_LOGS)
+		DJ_LOG(DJ_LOG_WARN, "%s:%llu: %s (line kept in %s/rejected/)", sh->in->path,
+			(unsigned long long)line_no, why, ex->r->work_dir);
+	else if (ex->n_reject_logs == MAX_REJECT_LOGS + 1)
+		DJ_LOG(DJ_LOG_WARN, "more malformed lines: not logged one by one (see %s/rejected/)",
+			ex->r->work_dir);
+	if (!sh->rej) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/rejected/part-%06zu.jsonl", ex->r->work_dir, sh->index);
+		DJ_TRY(dj_writer_open(&sh->rej, path));
+		snprintf(path, sizeof(path), "%s/rejected/part-%06zu.log", ex->r->work_dir, sh->index);
+		DJ_TRY(dj_writer_open(&sh->rej_log, path));
+	}
+	char head[4400];
+	int n = snprintf(head, sizeof(head), "%s:%llu: %s\n", sh->in->path, (unsigned long long)line_no, why);
+	DJ_TRY(dj_writer_write(sh->rej, line, len));
+	DJ_TRY(dj_writer_write(sh->rej, "\n", 1));
+	return dj_writer_write(sh->rej_log, head, (size_t)n < sizeof(head) ? (size_t)n : sizeof(head) - 1);
+}
+
+static bool sampled(const dj_exec *ex, size_t file_index, double weight, uint64_t line_no)
+{
+	if (weight >= 1.0)
+		return true;
+	uint64_t h = XXH64(&line_no, sizeof(line_no), (uint64_t)ex->r->mixture_seed ^ (file_index * 0x9E3779B97F4A7C15ULL));
+	return (double)(h >> 11) * 0x1.0p-53 < weight;
+}
+
+static int flush_batch(shard_io *sh, dj_batch *b)
+{
+	dj_exec *ex = sh->ex;
+
+	if (b->n == 0)
+		return 0;
+	ex->c.in += b->n;
+	ex->rank_samples += b->n;
+	DJ_TRY(run_ops(ex, b));
+	dj_buf_clear(&sh->buf);
+	for (size_t i = 0; i < b->n; i++) {
+		if (!b->keep[i])
+			continue;
+		DJ_TRY(dj_batch_write_sample(b, i, &sh->buf, ex->r->keep_stats_in_res_ds));
+		ex->c.out++;
+	}
+	ex->c.op_errors += b->n_op_errors;
+	b->n_op_errors = 0;
+	XXH3_64bits_update(sh->hash, sh->buf.ptr, sh->buf.len);
+	return dj_writer_write(sh->out, sh->buf.ptr, sh->buf.len);
+}
+
+static int add_lines(shard_io *sh, dj_batch *b, const char *p, size_t len, uint64_t *line_no)
+{
+	dj_exec *ex = sh->ex;
+	const char *end = p + len;
+	char why_buf[160];
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		const char *line = p;
+		const char *why;
+
+		p = nl ? nl + 1 : end;
+		++*line_no;
+		ex->c.lines++;
+		if (n && line[n - 1] == '\r')
+			n--;
+		size_t k = 0;
+		while (k < n && (line[k] == ' ' || line[k] == '\t' || line[k] == '\r'))
+			k++;
+		if (k == n) {
+			ex->c.blank++;
+			continue;
+		}
+		if (!sampled(ex, sh->shard->file, sh->in->weight, *line_no)) {
+			ex->c.sampled_out++;
+			continue;
+		}
+		uint64_t gid = ((uint64_t)sh->shard->file << 40) | *line_no;
+		int rc = dj_batch_add_line(b, line, n, *line_no, gid, &why, why_buf, sizeof(why_buf));
+		if (rc == DJ_EPARSE)
+			DJ_TRY(reject(sh, line, n, *line_no, why));
+		else if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* The text file formatter: one file is one sample. */
+static int text_file(shard_io *sh, dj_batch *b, char **whole)
+{
+	dj_exec *ex = sh->ex;
+	char why_buf[160];
+	size_t len;
+	int rc;
+
+	DJ_TRY(dj_read_all(sh->in->path, whole, &len));
+	ex->c.bytes_in += len;
+	ex->rank_bytes += len;
+	ex->c.lines++;
+	rc = dj_batch_add_text(b, *whole, len, (uint64_t)sh->shard->file << 40 | 1);
+	if (rc == DJ_EPARSE) {
+		size_t bad = 0;
+		const char *why = "invalid UTF-8";
+		if (!dj_utf8_valid(*whole, len, &bad)) {
+			snprintf(why_buf, sizeof(why_buf), "invalid UTF-8 at byte %zu", bad);
+			why = why_buf;
+		}
+		rc = reject(sh, *whole, len, 1, why);
+	}
+	return rc < 0 ? rc : flush_batch(sh, b);
+}
+
+static int lines_file(shard_io *sh, dj_batch *b)
+{
+	dj_exec *ex = sh->ex;
+	dj_line_reader *rd = NULL;
+	uint64_t line_no = sh->shard->first_line;
+	const char *chunk;
+	size_t len;
+	int rc;
+
+	if (sh->shard->whole)
+		rc = dj_line_reader_open(&rd, sh->in->path);
+	else
+		rc = dj_line_reader_open_range(&rd, sh->in->path, sh->shard->start, sh->shard->end);
+	if (rc < 0)
+		return rc;
+	while ((rc = dj_line_reader_next(rd, ex->opts.batch_bytes, &chunk, &len)) == 0) {
+		ex->c.bytes_in += len;
+		ex->rank_bytes += len;
+		dj_batch_reset(b);
+		if ((rc = add_lines(sh, b, chunk, len, &line_no)) < 0 || (rc = flush_batch(sh, b)) < 0)
+			break;
+		if ((rc = dj_exec__tick(ex, sh->queue)) < 0)
+			break;
+	}
+	dj_line_reader_close(rd);
+	return rc == DJ_ITEROVER ? 0 : rc;
+}
+
+/* The done marker: this shard's counters, per-op counters and traces, written after the
+ * part is complete. Its presence (with the run's fingerprint) is what --resume trusts. */
+static int write_marker(shard_io *sh, uint64_t part_hash)
+{
+	dj_exec *ex = sh->ex;
+	json_t *m = json_object(), *ops = json_array(), *tr = json_array();
+	char *path = dj_exec__marker_path(ex, sh->index), *text = NULL, hex[17];
+	dj_writer *w = NULL;
+	int rc = 0;
+
+	for (size_t k = 0; k < ex->n_ops; k++) {
+		const dj_op_run *o = &ex->ops[k];
+		json_array_append_new(ops, json_pack("[I,I,I,f]", (json_int_t)o->in, (json_int_t)o->out,
+			(json_int_t)o->errors, o->seconds));
+		json_array_append_new(tr, json_stringn(o->trace.ptr ? o->trace.ptr : "", o->trace.len));
+	}
+	snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)part_hash);
+	json_object_set_new(m, "fingerprint", json_string(ex->fingerprint));
+	json_object_set_new(m, "shard", json_integer((json_int_t)sh->index));
+	json_object_set_new(m, "counts", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+		"lines", (json_int_t)ex->c.lines, "blank", (json_int_t)ex->c.blank,
+		"sampled_out", (json_int_t)ex->c.sampled_out, "rejected", (json_int_t)ex->c.rejected,
+		"in", (json_int_t)ex->c.in, "out", (json_int_t)ex->c.out,
+		"op_errors", (json_int_t)ex->c.op_errors, "bytes_in", (json_int_t)ex->c.bytes_in));
+	json_object_set_new(m, "ops", ops);
+	json_object_set_new(m, "traces", tr);
+	json_object_set_new(m, "part_xxh3", json_string(hex));
+	{
+		char *pp = dj_exec__part_path(ex, sh->index);
+		struct stat st;
+		json_object_set_new(m, "part_bytes", json_integer(pp && stat(pp, &st) == 0 ? (json_int_t)st.st_size : -1));
+		free(pp);
+	}
+	if (!path || !(text = json_dumps(m, JSON_COMPACT)))
+		rc = dj_error_set(DJ_ENOMEM, "out of memory");
+	else if ((rc = dj_writer_open(&w, path)) == 0) {
+		if ((rc = dj_writer_write(w, text, strlen(text))) == 0)
+			rc = dj_writer_commit(w);
+		else
+			dj_writer_abort(w);
+	}
+	free(text);
+	free(path);
+	json_decref(m);
+	return rc;
+}
+
+int dj_exec__shard(dj_exec *ex, size_t index, void *queue)
+{
+	const dj_shard *shard = &ex->plan.v[index];
+	shard_io sh = { ex, index, shard, &ex->inputs.v[shard->file], NULL, NULL, NULL, DJ_BUF_INIT,
+		XXH3_createState(), queue };
+	dj_batch *b = NULL;
+	char *whole = NULL, *part = dj_exec__part_path(ex, index);
+	int rc;
+
+	memset(&ex->c, 0, sizeof(ex->c));
+	for (size_t k = 0; k < ex->n_ops; k++) {
+		dj_op_run *o = &ex->ops[k];
+		o->in = o->out = o->errors = o->n_traced = 0;
+		o->seconds = 0;
+		dj_buf_clear(&o->trace);
+	}
+	if (!sh.hash || !part) {
+		rc = dj_error_set(DJ_ENOMEM, "out of memory");
+		goto out;
+	}
+	XXH3_64bits_reset(sh.hash);
+	if ((rc = dj_batch_new(&b, ex->r->text_key, (const char *const *)ex->stat_names, ex->n_stats)) < 0)
+		goto out;
+	b->source = sh.in->path;
+	b->source_suffix = dj_io_suffix(sh.in->path);
+	b->skip_op_error = ex->r->skip_op_error;
+	if ((rc = dj_writer_open(&sh.out, part)) < 0)
+		goto out;
+	rc = dj_io_is_text(sh.in->path) ? text_file(&sh, b, &whole) : lines_file(&sh, b);
+	/* commit frees the writer even when it fails */
+	if (rc == 0)
+		rc = dj_writer_commit(sh.out);
+	else
+		dj_writer_abort(sh.out);
+	sh.out = NULL;
+	if (sh.rej) {
+		if (rc == 0) {
+			rc = dj_writer_commit(sh.rej);
+			int rc2 = dj_writer_commit(sh.rej_log);
+			rc = rc < 0 ? rc : rc2;
+		} else {
+			dj_writer_abort(sh.rej);
+			dj_writer_abort(sh.rej_log);
+		}
+	}
+	if (rc == 0)
+		rc = write_marker(&sh, XXH3_64bits_digest(sh.hash));
+	if (rc == 0)
+		ex->rank_shards++;
+out:
+	dj_writer_abort(sh.out);
+	dj_batch_free(b);
+	dj_buf_free(&sh.buf);
+	XXH3_freeState(sh.hash);
+	free(whole);
+	free(part);
+	return rc;
+}
