@@ -283,16 +283,20 @@ static int finish_rank0(dj_exec *ex, double t0, json_t *ranks)
 	if (rc < 0)
 		goto out;
 
-	/* The export is complete: the parts and markers are no longer needed. */
-	for (size_t i = 0; i < ex->plan.n; i++) {
-		char *mp = dj_exec__marker_path(ex, i);
-		unlink(parts[i]);
-		if (mp)
-			unlink(mp);
-		free(mp);
-	}
+	/* The export is complete: the parts dir (ours alone: parts, markers, and temporaries
+	 * that a killed run left) is no longer needed. */
 	char dir[4096];
 	snprintf(dir, sizeof(dir), "%s/.djmpi-parts", r->work_dir);
+	DIR *dh = opendir(dir);
+	for (struct dirent *de; dh && (de = readdir(dh));) {
+		char path[4400];
+		if (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		unlink(path);
+	}
+	if (dh)
+		closedir(dh);
 	rmdir(dir);
 	if (!ex->opts.quiet)
 		print_table(ex, &t, wall);

@@ -218,6 +218,30 @@ run tracer 0 --config "$tmp/trace.yaml" --dataset_path "$tmp/tr.jsonl" --export_
 check "tracer: mapper trace" grep -qF '{"original text":"  padded sample text  ","processed_text":"padded sample text"}' "$tmp/trc/trace/mapper-whitespace_normalization_mapper.jsonl"
 check "tracer: filter trace has trace_num removed samples" test "$(wc -l <"$tmp/trc/trace/filter-text_length_filter.jsonl")" -eq 2
 
+# manifest: inputs, shards, per-op counts, ranks, outputs with counts and xxh3
+m="$tmp/dir/manifest.json"
+check "manifest: exists" test -f "$m"
+check "manifest: shards and inputs" test "$(json_get "$m" 'len(d["inputs"]), len(d["shards"]), d["shards"][0]["samples_in"] >= 0')" = "4 4 True"
+check "manifest: output sample count" test "$(json_get "$m" 'd["outputs"][0]["samples"]')" = 12
+check "manifest: per-rank figures" test "$(json_get "$m" 'd["ranks"][0]["rank"], "busy_seconds" in d["ranks"][0]')" = "0 True"
+if command -v xxhsum >/dev/null; then
+	check "manifest: output xxh3 matches xxhsum -H3" test "$(json_get "$m" 'd["outputs"][0]["xxh3"]')" = "$(xxhsum -H3 "$tmp/dir/out.jsonl" | awk '{print $NF}')"
+fi
+
+# progress: periodic plain lines when stderr is not a terminal
+DJ_PROGRESS_SECONDS=0 "$dj_process" --config "$tmp/good.yaml" --dataset_path "$tmp/mixa.jsonl" --export_path "$tmp/pg/out.jsonl" \
+	--batch_bytes 4096 >/dev/null 2>"$tmp/progress.err"
+check "progress: plain lines on a non-terminal" grep -q "progress: shards .* samples, .* MB/s" "$tmp/progress.err"
+
+# a big file split into shards: line numbers in messages stay exact
+python3 -c 'import sys
+for i in range(1, 3001): print("{\"text\": \"line %d of a sharded file\"}" % i if i != 2500 else "{broken")' >"$tmp/sharded.jsonl"
+run sharded_lines 0 --config "$tmp/keep.yaml" --dataset_path "$tmp/sharded.jsonl" --export_path "$tmp/sh/out.jsonl" --shard_bytes 5000
+err_has sharded_lines "sharded.jsonl:2500: invalid JSON"
+check "sharded: many shards" test "$(json_get "$tmp/sh/summary.json" 'd["shards"] > 10')" = True
+check "sharded: same output as one shard" cmp -s <(grep -v broken "$tmp/sharded.jsonl") "$tmp/sh/out.jsonl"
+run bad_shard_bytes 2 --config "$tmp/keep.yaml" --dataset_path "$tmp/sharded.jsonl" --shard_bytes 0
+
 # unreadable input on one of two ranks: every rank stops, exit 1, no output
 mkdir -p "$tmp/unread"
 cp "$tmp/plain.jsonl" "$tmp/unread/a.jsonl"

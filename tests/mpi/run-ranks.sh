@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Rank invariance: the demo recipe on the bundled real corpus must give byte-identical
-# output and identical per-op counts at every rank count given (and with tiny batches).
+# Rank invariance on real text: the demo recipe must give byte-identical output and identical
+# per-op counts at every rank count (1..4 and 8 oversubscribed), with whole-file shards and
+# with one big file cut into shards of several sizes, down to a shard size smaller than one
+# line. Uses ../shared/data when present (the real corpora), else the bundled data/demo/.
 # Prints TAP.
 set -u
 dj_process=$1
 mpiexec=$2
 shift 2
-ranks=("$@")
+ranks=("$@" 8)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0
@@ -18,30 +20,54 @@ counts() {   # per-op in/out and sample totals from a summary.json
 	python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print(json.dumps([s["samples"], [(o["name"],o["in"],o["out"]) for o in s["ops"]]]))' "$1"
 }
 
-ref=""
-for np in "${ranks[@]}"; do
-	for bb in 4194304 4096; do
-		out="$tmp/np$np-$bb"
+# corpus: several files (whole-file shards) and one big file (ranged shards)
+mkdir -p "$tmp/files"
+if [ -d ../shared/data ]; then
+	for f in web_cc zh_wiki_cmrc2018 email_spamassassin multilingual_udhr; do
+		head -c 2000000 "../shared/data/$f.jsonl" | sed '$d' >"$tmp/files/$f.jsonl"
+	done
+else
+	cp data/demo/*.jsonl "$tmp/files/"
+fi
+cat "$tmp"/files/*.jsonl >"$tmp/big.jsonl"
+
+run_case() {   # run_case NAME DATASET SHARD_BYTES
+	local name=$1 data=$2 sb=$3 ref=""
+	for np in "${ranks[@]}"; do
+		out="$tmp/$name-np$np"
 		if "$mpiexec" --oversubscribe -np "$np" "$dj_process" --config configs/demo/process.yaml \
-			--export_path "$out/out.jsonl" --batch_bytes "$bb" --quiet --log_level error >"$out.log" 2>&1; then
-			ok "np=$np batch_bytes=$bb runs"
+			--dataset_path "$data" --export_path "$out/out.jsonl" --shard_bytes "$sb" --quiet \
+			--log_level error >"$out.log" 2>&1; then
+			:
 		else
-			not_ok "np=$np batch_bytes=$bb runs"
+			not_ok "$name np=$np runs"
 			sed 's/^/# /' "$out.log" | head -20
 			continue
 		fi
 		if [ -z "$ref" ]; then
 			ref=$out
 			lines=$(wc -l <"$out/out.jsonl")
-			[ "$lines" -gt 0 ] && ok "reference output has $lines samples" || not_ok "reference output is empty"
+			shards=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["shards"])' "$out/summary.json")
+			[ "$lines" -gt 0 ] && ok "$name: np=$np gives $lines samples from $shards shards" \
+				|| not_ok "$name: reference output is empty"
 			continue
 		fi
-		cmp -s "$ref/out.jsonl" "$out/out.jsonl" && ok "np=$np batch_bytes=$bb output identical to np=${ranks[0]}" \
-			|| not_ok "np=$np batch_bytes=$bb output differs from np=${ranks[0]}"
-		[ "$(counts "$ref/summary.json")" = "$(counts "$out/summary.json")" ] \
-			&& ok "np=$np batch_bytes=$bb per-op counts identical" \
-			|| not_ok "np=$np batch_bytes=$bb per-op counts differ"
+		if cmp -s "$ref/out.jsonl" "$out/out.jsonl" && [ "$(counts "$ref/summary.json")" = "$(counts "$out/summary.json")" ]; then
+			ok "$name: np=$np output and per-op counts identical to np=${ranks[0]}"
+		else
+			not_ok "$name: np=$np differs from np=${ranks[0]}"
+		fi
 	done
+}
+
+run_case files "$tmp/files" 67108864
+for sb in 1000000 100000 100; do
+	run_case "big-shard$sb" "$tmp/big.jsonl" "$sb"
 done
+# one big file in shards gives the same samples as whole files (gids differ only in file index)
+out_big=$tmp/big-shard100-np${ranks[0]}/out.jsonl
+[ -f "$out_big" ] && cmp -s "$out_big" "$tmp/files-np${ranks[0]}/out.jsonl" \
+	&& ok "big file in 100-byte shards gives the same output as the separate files" \
+	|| not_ok "big file in 100-byte shards differs from the separate files"
 echo "1..$n"
 [ "$fail" -eq 0 ]
