@@ -79,7 +79,7 @@ typedef struct dj_op_vtab {
 	const dj_param_spec *params;
 	size_t n_params;
 	size_t cfg_size;
-	int  (*init)(void **state_out, const void *cfg, dj_ctx *ctx);
+	int  (*init)(void **state_out, const void *cfg, dj_ctx *ctx);   /* NULL: stateless op */
 	int  (*process)(void *state, dj_batch *batch, dj_ctx *ctx);   /* local, no MPI */
 	int  (*finish)(void *state, dj_ctx *ctx);                     /* NULL, or collective */
 	void (*free)(void *state);                                    /* accepts NULL */
@@ -113,6 +113,12 @@ void dj_op_cfg_release(const dj_op_vtab *op, void *cfg);
 
 /** The parameter spec named @key, or NULL. */
 const dj_param_spec *dj_op_param(const dj_op_vtab *op, const char *key);
+
+/* ---- mappers --------------------------------------------------------------------- */
+
+/** The word-level mapper loop (remove_long_words, remove_words_with_incorrect_substrings):
+ *  every alive sample's text becomes dj_text_filter_words(text, @keep, @payload). */
+int dj_mapper_filter_words(dj_batch *b, dj_word_pred keep, void *payload);
 
 /* ---- filters --------------------------------------------------------------------- */
 

@@ -112,19 +112,9 @@ static int pn_process(void *state, dj_batch *b, dj_ctx *ctx)
 	return 0;
 }
 
-static int pn_init(void **state_out, const void *cfg, dj_ctx *ctx)
-{
-	*state_out = NULL;
-	return 0;
-}
-
-static void pn_free(void *state)
-{
-}
-
 const dj_op_vtab dj_op_punctuation_normalization_mapper = {
 	.version = DJ_OP_VTAB_VERSION, .name = "punctuation_normalization_mapper", .kind = DJ_OP_MAPPER,
 	.summary = "Map Unicode punctuation (，。“”—… etc.) to ASCII equivalents",
 	.params = NULL, .n_params = 0, .cfg_size = 0,
-	.init = pn_init, .process = pn_process, .free = pn_free,
+	.process = pn_process,   /* stateless: no init, no free */
 };

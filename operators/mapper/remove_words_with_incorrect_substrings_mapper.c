@@ -79,17 +79,7 @@ static int rwis_init(void **state_out, const void *cfgp, dj_ctx *ctx)
 
 static int rwis_process(void *state, dj_batch *b, dj_ctx *ctx)
 {
-	size_t n = dj_batch_len(b);
-
-	for (size_t i = 0; i < n; i++) {
-		dj_span out;
-
-		if (!dj_batch_alive(b, i))
-			continue;
-		DJ_TRY(dj_text_filter_words(&out, dj_batch_arena(b), dj_batch_text(b, i), keep_word, state));
-		DJ_TRY(dj_batch_set_text(b, i, out));
-	}
-	return 0;
+	return dj_mapper_filter_words(b, keep_word, state);
 }
 
 static void rwis_free(void *state)

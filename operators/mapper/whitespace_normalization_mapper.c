@@ -67,19 +67,9 @@ static int wsn_process(void *state, dj_batch *b, dj_ctx *ctx)
 	return 0;
 }
 
-static int wsn_init(void **state_out, const void *cfg, dj_ctx *ctx)
-{
-	*state_out = NULL;
-	return 0;
-}
-
-static void wsn_free(void *state)
-{
-}
-
 const dj_op_vtab dj_op_whitespace_normalization_mapper = {
 	.version = DJ_OP_VTAB_VERSION, .name = "whitespace_normalization_mapper", .kind = DJ_OP_MAPPER,
 	.summary = "Strip the text and turn unusual Unicode spaces (NBSP, U+2000.., U+3000, tab) into ' '",
 	.params = NULL, .n_params = 0, .cfg_size = 0,
-	.init = wsn_init, .process = wsn_process, .free = wsn_free,
+	.process = wsn_process,   /* stateless: no init, no free */
 };

@@ -259,6 +259,19 @@ void dj_op_cfg_release(const dj_op_vtab *op, void *cfg)
 	}
 }
 
+int dj_mapper_filter_words(dj_batch *b, dj_word_pred keep, void *payload)
+{
+	for (size_t i = 0, n = dj_batch_len(b); i < n; i++) {
+		dj_span out;
+
+		if (!dj_batch_alive(b, i))
+			continue;
+		DJ_TRY(dj_text_filter_words(&out, dj_batch_arena(b), dj_batch_text(b, i), keep, payload));
+		DJ_TRY(dj_batch_set_text(b, i, out));
+	}
+	return 0;
+}
+
 bool dj_filter_keep(const dj_filter_common *c, double val, double min, double max)
 {
 	bool min_closed = c->min_closed_interval, max_closed = c->max_closed_interval;
