@@ -41,11 +41,13 @@ bool dj_io_is_text(const char *path);
 
 /* ---- shards ---------------------------------------------------------------------------- */
 
-/* A unit of input work: a whole file, or a byte range of a big uncompressed JSONL file that
- * starts at a line start and ends just after a '\n' (or at the end of the file). */
+/* A unit of input work: whole files (one, or a run of consecutive small ones), or a byte range
+ * of a big uncompressed JSONL file that starts at a line start and ends just after a '\n' (or
+ * at the end of the file). */
 typedef struct dj_shard {
-	uint32_t file;          /* index in the input list */
-	bool whole;             /* the whole file (compressed files and .txt always) */
+	uint32_t file;          /* index in the input list of the (first) file */
+	uint32_t n_files;       /* whole files file .. file + n_files - 1; 1 for a range */
+	bool whole;             /* whole files (compressed files and .txt always) */
 	uint64_t start, end;    /* byte range when !whole */
 	uint64_t first_line;    /* lines of the file before this shard (see dj_shard_count_lines) */
 } dj_shard;
@@ -58,7 +60,11 @@ typedef struct dj_shard_plan {
 /** Cut the inputs into shards: compressed and .txt files whole; an uncompressed JSONL file
  *  larger than @shard_bytes into ranges ending after the first '\n' at or after each
  *  multiple of @shard_bytes (a shard is never empty, even when @shard_bytes is smaller than
- *  a line). Reads a little of each big file around its cut points. first_line is 0. */
+ *  a line). Consecutive files under DJ_SMALL_FILE bytes are grouped into one shard of about
+ *  DJ_SMALL_GROUP bytes (at most @shard_bytes), so that many tiny files do not cost a part
+ *  file each. Reads a little of each big file around its cut points. first_line is 0. */
+#define DJ_SMALL_FILE ((uint64_t)256 << 10)
+#define DJ_SMALL_GROUP ((uint64_t)1 << 20)
 int dj_shard_plan_make(dj_shard_plan *out, const dj_input_list *in, uint64_t shard_bytes);
 void dj_shard_plan_free(dj_shard_plan *p);
 

@@ -197,8 +197,12 @@ static void make_fingerprint(dj_exec *ex)
 		XXH3_64bits_update(h, &in->weight, sizeof(in->weight));
 		XXH3_64bits_update(h, &mtime, sizeof(mtime));
 	}
-	for (size_t i = 0; i < ex->plan.n; i++)
-		XXH3_64bits_update(h, &ex->plan.v[i], sizeof(ex->plan.v[i]));
+	for (size_t i = 0; i < ex->plan.n; i++) {
+		/* field by field: the struct has padding */
+		const dj_shard *x = &ex->plan.v[i];
+		uint64_t f[5] = { x->file, x->n_files, x->whole, x->start, x->end };
+		XXH3_64bits_update(h, f, sizeof(f));
+	}
 	snprintf(ex->fingerprint, sizeof(ex->fingerprint), "%016llx", (unsigned long long)XXH3_64bits_digest(h));
 	free(tree);
 	XXH3_freeState(h);
@@ -229,8 +233,8 @@ static int share_plan(dj_exec *ex, uint8_t **skip_out)
 					ex->inputs.v[i].weight, (json_int_t)ex->inputs.v[i].size));
 			for (size_t i = 0; i < ex->plan.n; i++) {
 				const dj_shard *x = &ex->plan.v[i];
-				json_array_append_new(sh, json_pack("[I,b,I,I]", (json_int_t)x->file, x->whole,
-					(json_int_t)x->start, (json_int_t)x->end));
+				json_array_append_new(sh, json_pack("[I,I,b,I,I]", (json_int_t)x->file,
+					(json_int_t)x->n_files, x->whole, (json_int_t)x->start, (json_int_t)x->end));
 				json_array_append_new(sk, json_boolean(ex->opts.resume && dj_exec__shard_done(ex, i)));
 			}
 			root = json_pack("{s:o,s:o,s:o,s:s}", "inputs", in, "shards", sh, "done", sk,
@@ -268,8 +272,9 @@ static int share_plan(dj_exec *ex, uint8_t **skip_out)
 		}
 		json_array_foreach(sh, i, e)
 			ex->plan.v[i] = (dj_shard){ (uint32_t)json_integer_value(json_array_get(e, 0)),
-				json_is_true(json_array_get(e, 1)), (uint64_t)json_integer_value(json_array_get(e, 2)),
-				(uint64_t)json_integer_value(json_array_get(e, 3)), 0 };
+				(uint32_t)json_integer_value(json_array_get(e, 1)), json_is_true(json_array_get(e, 2)),
+				(uint64_t)json_integer_value(json_array_get(e, 3)),
+				(uint64_t)json_integer_value(json_array_get(e, 4)), 0 };
 		snprintf(ex->fingerprint, sizeof(ex->fingerprint), "%s",
 			json_string_value(json_object_get(root, "fingerprint")));
 	}

@@ -135,6 +135,7 @@ typedef struct shard_io {
 	dj_exec *ex;
 	size_t index;
 	const dj_shard *shard;
+	size_t file;            /* the file being read (index in the input list) */
 	const dj_input *in;
 	dj_writer *out;
 	dj_writer *rej;         /* opened on the first rejected line */
@@ -226,11 +227,11 @@ static int add_lines(shard_io *sh, dj_batch *b, const char *p, size_t len, uint6
 			ex->c.blank++;
 			continue;
 		}
-		if (!sampled(ex, sh->shard->file, sh->in->weight, *line_no)) {
+		if (!sampled(ex, sh->file, sh->in->weight, *line_no)) {
 			ex->c.sampled_out++;
 			continue;
 		}
-		uint64_t gid = ((uint64_t)sh->shard->file << 40) | *line_no;
+		uint64_t gid = ((uint64_t)sh->file << 40) | *line_no;
 		int rc = dj_batch_add_line(b, line, n, *line_no, gid, &why, why_buf, sizeof(why_buf));
 		if (rc == DJ_EPARSE)
 			DJ_TRY(reject(sh, line, n, *line_no, why));
@@ -252,7 +253,7 @@ static int text_file(shard_io *sh, dj_batch *b, char **whole)
 	ex->c.bytes_in += len;
 	ex->rank_bytes += len;
 	ex->c.lines++;
-	rc = dj_batch_add_text(b, *whole, len, (uint64_t)sh->shard->file << 40 | 1);
+	rc = dj_batch_add_text(b, *whole, len, (uint64_t)sh->file << 40 | 1);
 	if (rc == DJ_EPARSE) {
 		size_t bad = 0;
 		const char *why = "invalid UTF-8";
@@ -343,8 +344,8 @@ static int write_marker(shard_io *sh, uint64_t part_hash)
 int dj_exec__shard(dj_exec *ex, size_t index, void *queue)
 {
 	const dj_shard *shard = &ex->plan.v[index];
-	shard_io sh = { ex, index, shard, &ex->inputs.v[shard->file], NULL, NULL, NULL, DJ_BUF_INIT,
-		XXH3_createState(), queue };
+	shard_io sh = { ex, index, shard, shard->file, &ex->inputs.v[shard->file], NULL, NULL, NULL,
+		DJ_BUF_INIT, XXH3_createState(), queue };
 	dj_batch *b = NULL;
 	char *whole = NULL, *part = dj_exec__part_path(ex, index);
 	int rc;
@@ -363,12 +364,23 @@ int dj_exec__shard(dj_exec *ex, size_t index, void *queue)
 	XXH3_64bits_reset(sh.hash);
 	if ((rc = dj_batch_new(&b, ex->r->text_key, (const char *const *)ex->stat_names, ex->n_stats)) < 0)
 		goto out;
-	b->source = sh.in->path;
-	b->source_suffix = dj_io_suffix(sh.in->path);
 	b->skip_op_error = ex->r->skip_op_error;
 	if ((rc = dj_writer_open(&sh.out, part)) < 0)
 		goto out;
-	rc = dj_io_is_text(sh.in->path) ? text_file(&sh, b, &whole) : lines_file(&sh, b);
+	for (size_t k = 0; k < shard->n_files && rc == 0; k++) {
+		sh.file = shard->file + k;
+		sh.in = &ex->inputs.v[sh.file];
+		b->source = sh.in->path;
+		b->source_suffix = dj_io_suffix(sh.in->path);
+		dj_batch_reset(b);
+		if (dj_io_is_text(sh.in->path)) {
+			rc = text_file(&sh, b, &whole);
+			free(whole);
+			whole = NULL;
+		} else {
+			rc = lines_file(&sh, b);
+		}
+	}
 	/* commit frees the writer even when it fails */
 	if (rc == 0)
 		rc = dj_writer_commit(sh.out);

@@ -72,8 +72,9 @@ static int read_markers(dj_exec *ex, totals *t)
 			if (txt)
 				DJ_TRY(dj_buf_puts(&t->traces, txt));
 		}
-		json_array_append_new(t->shards, json_pack("{s:I,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:O,s:O}",
-			"shard", (json_int_t)i, "file", ex->inputs.v[s->file].path, "whole", s->whole,
+		json_array_append_new(t->shards, json_pack("{s:I,s:s,s:I,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:O,s:O}",
+			"shard", (json_int_t)i, "file", ex->inputs.v[s->file].path, "n_files", (json_int_t)s->n_files,
+			"whole", s->whole,
 			"start", (json_int_t)s->start, "end", (json_int_t)(s->whole ? ex->inputs.v[s->file].size : s->end),
 			"first_line", (json_int_t)(s->first_line + 1), "samples_in", (json_int_t)jget(c, "in"),
 			"samples_out", (json_int_t)jget(c, "out"), "rejected", (json_int_t)jget(c, "rejected"),

@@ -63,10 +63,22 @@ int dj_shard_plan_make(dj_shard_plan *out, const dj_input_list *in, uint64_t sha
 	memset(out, 0, sizeof(*out));
 	if (shard_bytes == 0)
 		shard_bytes = 1;
+	uint64_t group = shard_bytes < DJ_SMALL_GROUP ? shard_bytes : DJ_SMALL_GROUP;
 	for (size_t f = 0; f < in->n && rc == 0; f++) {
 		const dj_input *x = &in->v[f];
+		if (x->size < DJ_SMALL_FILE && x->size < group) {
+			/* a run of small files, whatever their format */
+			uint64_t bytes = x->size;
+			size_t g = f + 1;
+			while (g < in->n && in->v[g].size < DJ_SMALL_FILE && bytes + in->v[g].size <= group &&
+			       g - f < 4096)
+				bytes += in->v[g++].size;
+			rc = push(out, &cap, (dj_shard){ (uint32_t)f, (uint32_t)(g - f), true, 0, bytes, 0 });
+			f = g - 1;
+			continue;
+		}
 		if (x->size <= shard_bytes || is_compressed(x->path) || dj_io_is_text(x->path)) {
-			rc = push(out, &cap, (dj_shard){ (uint32_t)f, true, 0, x->size, 0 });
+			rc = push(out, &cap, (dj_shard){ (uint32_t)f, 1, true, 0, x->size, 0 });
 			continue;
 		}
 		int fd = open(x->path, O_RDONLY | O_CLOEXEC);
@@ -84,7 +96,7 @@ int dj_shard_plan_make(dj_shard_plan *out, const dj_input_list *in, uint64_t sha
 			if (x->size - pos > shard_bytes)
 				rc = after_newline(&end, fd, x->path, pos + shard_bytes - 1, x->size, buf);
 			if (rc == 0)
-				rc = push(out, &cap, (dj_shard){ (uint32_t)f, false, pos, end, 0 });
+				rc = push(out, &cap, (dj_shard){ (uint32_t)f, 1, false, pos, end, 0 });
 			pos = end;
 		}
 		close(fd);
