@@ -1,5 +1,6 @@
 /* dj-process: run a Data-Juicer recipe over a corpus, on one rank or many under mpirun. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,6 +179,8 @@ int main(int argc, char **argv)
 	size_t len = 0;
 	int rc, rank;
 
+	/* A file-size limit (ulimit -f, quotas) must be an I/O error with a message, not a kill. */
+	signal(SIGXFSZ, SIG_IGN);
 	if (dj_dist_init(&d, &argc, &argv) < 0) {
 		fprintf(stderr, "dj-process: error: %s\n", dj_error_last()->msg);
 		return DJ_EXIT_RUNTIME;

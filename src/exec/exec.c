@@ -394,7 +394,7 @@ int dj_exec_run_all(dj_dist *d, const dj_recipe *r, const dj_run_options *opts)
 	ex.ctx.priv = &ex;
 	prog.start = prog.last = t0;
 	prog.tty = isatty(STDERR_FILENO);
-	prog.every = prog.tty ? 0.5 : (getenv("DJ_PROGRESS_SECONDS") ? atof(getenv("DJ_PROGRESS_SECONDS")) : 30);
+	prog.every = getenv("DJ_PROGRESS_SECONDS") ? atof(getenv("DJ_PROGRESS_SECONDS")) : prog.tty ? 0.5 : 30;
 	ex.progress = &prog;
 
 	/* Everything that can be wrong with the config is checked before data is read. */

@@ -252,5 +252,22 @@ check "mpi failure: non-zero exit" test $? -ne 0
 err_has mpi_fail "b.jsonl.gz"
 check "mpi failure: no output" test ! -e "$tmp/unread-out/out.jsonl"
 
+# a full disk (a file-size limit here) is an I/O error on every rank, with no output left
+"$mpiexec" --oversubscribe -np 2 bash -c "ulimit -f 64; exec \"$dj_process\" --config \"$tmp/keep.yaml\" \
+	--dataset_path \"$tmp/mixa.jsonl\" --export_path \"$tmp/full/out.jsonl\"" >/dev/null 2>"$tmp/disk_full.err"
+check "disk full: non-zero exit" test $? -ne 0
+err_has disk_full "File too large"
+check "disk full: no output" test ! -e "$tmp/full/out.jsonl"
+
+# an export path that cannot be created fails before any data is processed
+run bad_export_dir 1 --config "$tmp/keep.yaml" --dataset_path "$in" --export_path "$tmp/in.jsonl/sub/out.jsonl"
+err_has bad_export_dir "in.jsonl"
+
+# on a terminal, rank 0 draws a live progress bar
+if command -v script >/dev/null; then
+	DJ_PROGRESS_SECONDS=0 script -qfec "\"$dj_process\" --config \"$tmp/keep.yaml\" --dataset_path \"$tmp/mixa.jsonl\" --export_path \"$tmp/tty/out.jsonl\" --batch_bytes 2048" /dev/null >"$tmp/tty.out" 2>&1
+	check "progress: a bar on a terminal" grep -qa "shards .*samples .*MB/s  ETA" "$tmp/tty.out"
+fi
+
 echo "1..$n"
 [ "$fail" -eq 0 ]
