@@ -746,6 +746,31 @@ int dj_text_refine_words(dj_span **out, size_t *n_out, dj_arena *a,
 		return DJ_ENOMEM;
 	for (size_t k = 0; k < n_words; k++) {
 		dj_span w = words[k];
+		if (lower && strip_special) {
+			/* ASCII fast path: no ASCII letter is special and lower-casing maps letters to
+			 * letters, so stripping first gives the same word; then copy only if it has an
+			 * upper-case letter. */
+			bool ascii = true, upper = false;
+			for (size_t i = 0; i < w.len && ascii; i++)
+				ascii = (unsigned char)w.p[i] < 0x80;
+			if (ascii) {
+				w = dj_text_strip_special(w);
+				if (w.len == 0)
+					continue;
+				for (size_t i = 0; i < w.len && !upper; i++)
+					upper = w.p[i] >= 'A' && w.p[i] <= 'Z';
+				if (upper) {
+					char *c = dj_arena_alloc(a, w.len);
+					if (!c)
+						return DJ_ENOMEM;
+					for (size_t i = 0; i < w.len; i++)
+						c[i] = (char)(w.p[i] >= 'A' && w.p[i] <= 'Z' ? w.p[i] + 32 : w.p[i]);
+					w.p = c;
+				}
+				v[n++] = w;
+				continue;
+			}
+		}
 		if (lower)
 			DJ_TRY(dj_text_lower(&w, a, w));
 		if (strip_special) {
