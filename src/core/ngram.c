@@ -25,6 +25,7 @@
 #include "dj/buf.h"
 #include "dj/error.h"
 #include "dj/ngram.h"
+#include "dj/text.h"
 
 typedef struct entry {
 	uint32_t pos;   /* byte offset (chars) or first word index (words) of the first occurrence */
@@ -203,10 +204,26 @@ static inline void insert_chars(dj_ngram_counter *c, const char *s, pending p)
 	}
 }
 
+/* A 64-bit finaliser (splitmix64): the rolling hash below is a polynomial, whose low bits
+ * alone would pick slots badly. */
+static inline uint64_t mix64(uint64_t h)
+{
+	h ^= h >> 30;
+	h *= 0xBF58476D1CE4E5B9ULL;
+	h ^= h >> 27;
+	h *= 0x94D049BB133111EBULL;
+	return h ^ (h >> 31);
+}
+
 int dj_ngram_count_chars(dj_ngram_counter *c, dj_span text, size_t cplen, size_t n)
 {
+	/* Rolling polynomial hash over code points, h = sum cp_i * B^(n-1-i) mod 2^64, updated
+	 * in O(1) per position as the window slides by one code point (cheaper than hashing each
+	 * n-gram's bytes); equal hashes are still confirmed by comparing bytes. */
+	const uint64_t B = 0x100000001B3ULL;
 	const char *s = text.p;
 	size_t start = 0, end = 0, n_ngrams, ahead = 0;
+	uint64_t h = 0, b_top = 1;
 	pending ring[LOOKAHEAD];
 
 	if (n == 0)
@@ -218,18 +235,28 @@ int dj_ngram_count_chars(dj_ngram_counter *c, dj_span text, size_t cplen, size_t
 	if (n_ngrams == 0)
 		return 0;
 	/* [start, end) is the window of n-gram number `ahead`, the next one to hash */
-	for (size_t k = 0; k < n; k++)
-		end += utf8_len((unsigned char)s[end]);
+	for (size_t k = 0; k < n; k++) {
+		const char *q = s + end;
+		h = h * B + dj_utf8_next(&q);
+		end = (size_t)(q - s);
+		if (k)
+			b_top *= B;
+	}
 	for (size_t g = 0; g < n_ngrams; g++) {
 		while (ahead < n_ngrams && ahead < g + LOOKAHEAD) {
 			pending *p = &ring[ahead % LOOKAHEAD];
 			p->pos = (uint32_t)start;
 			p->len = (uint32_t)(end - start);
-			p->h = XXH3_64bits(s + start, end - start);
+			p->h = mix64(h);
 			__builtin_prefetch(&c->slots[(size_t)p->h & c->mask]);
-			start += utf8_len((unsigned char)s[start]);
-			if (++ahead < n_ngrams)
-				end += utf8_len((unsigned char)s[end]);
+			const char *q = s + start;
+			uint64_t out = dj_utf8_next(&q);
+			start = (size_t)(q - s);
+			if (++ahead < n_ngrams) {
+				q = s + end;
+				h = (h - out * b_top) * B + dj_utf8_next(&q);
+				end = (size_t)(q - s);
+			}
 		}
 		insert_chars(c, s, ring[g % LOOKAHEAD]);
 	}
