@@ -266,6 +266,85 @@ static int text_file(shard_io *sh, dj_batch *b, char **whole)
 	return rc < 0 ? rc : flush_batch(sh, b);
 }
 
+/* A file holding one JSON array of samples instead of JSON lines (Data-Juicer's json loader
+ * accepts both): parsed whole; element k (1-based) plays the part of line k. */
+static int array_file(shard_io *sh, dj_batch *b)
+{
+	dj_exec *ex = sh->ex;
+	char *text = NULL, why_buf[200];
+	size_t len, bytes = 0;
+	json_error_t jerr;
+	json_t *arr = NULL, *e;
+	size_t k;
+	int rc;
+
+	DJ_TRY(dj_read_all(sh->in->path, &text, &len));
+	ex->c.bytes_in += len;
+	ex->rank_bytes += len;
+	if (!(arr = json_loadb(text, len, 0, &jerr)) || !json_is_array(arr)) {
+		/* the whole file is one malformed document: keep it as one rejected "line" */
+		ex->c.lines++;
+		snprintf(why_buf, sizeof(why_buf), "invalid JSON array: %s (line %d, column %d)",
+			arr ? "not an array" : jerr.text, jerr.line, jerr.column);
+		rc = reject(sh, text, len, 1, why_buf);
+		goto out;
+	}
+	dj_batch_reset(b);
+	rc = 0;
+	json_array_foreach(arr, k, e) {
+		char *one = json_dumps(e, JSON_COMPACT | JSON_ENCODE_ANY);
+		const char *why;
+		char *copy;
+		size_t n;
+
+		ex->c.lines++;
+		if (!one) {
+			rc = dj_error_set(DJ_ENOMEM, "out of memory");
+			break;
+		}
+		n = strlen(one);
+		copy = dj_arena_dup(dj_batch_arena(b), one, n);
+		free(one);
+		if (!copy) {
+			rc = DJ_ENOMEM;
+			break;
+		}
+		if (!sampled(ex, sh->file, sh->in->weight, k + 1)) {
+			ex->c.sampled_out++;
+			continue;
+		}
+		rc = dj_batch_add_line(b, copy, n, k + 1, ((uint64_t)sh->file << 40) | (k + 1), &why,
+			why_buf, sizeof(why_buf));
+		if (rc == DJ_EPARSE)
+			rc = reject(sh, copy, n, k + 1, why);
+		if (rc < 0)
+			break;
+		if ((bytes += n) >= ex->opts.batch_bytes) {
+			if ((rc = flush_batch(sh, b)) < 0)
+				break;
+			dj_batch_reset(b);
+			bytes = 0;
+		}
+	}
+	if (rc == 0)
+		rc = flush_batch(sh, b);
+out:
+	json_decref(arr);
+	free(text);
+	return rc;
+}
+
+static bool starts_with_bracket(const char *p, size_t len)
+{
+	size_t i = 0;
+
+	if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)   /* UTF-8 byte order mark */
+		i = 3;
+	while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
+		i++;
+	return i < len && p[i] == '[';
+}
+
 static int lines_file(shard_io *sh, dj_batch *b)
 {
 	dj_exec *ex = sh->ex;
@@ -281,7 +360,13 @@ static int lines_file(shard_io *sh, dj_batch *b)
 		rc = dj_line_reader_open_range(&rd, sh->in->path, sh->shard->start, sh->shard->end);
 	if (rc < 0)
 		return rc;
+	bool first = true;
 	while ((rc = dj_line_reader_next(rd, ex->opts.batch_bytes, &chunk, &len)) == 0) {
+		if (first && sh->shard->whole && starts_with_bracket(chunk, len)) {
+			dj_line_reader_close(rd);
+			return array_file(sh, b);
+		}
+		first = false;
 		ex->c.bytes_in += len;
 		ex->rank_bytes += len;
 		dj_batch_reset(b);

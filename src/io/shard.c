@@ -40,6 +40,19 @@ static int after_newline(uint64_t *out, int fd, const char *path, uint64_t from,
 	return 0;
 }
 
+/* Does the file start (after a BOM and whitespace) with '['? */
+static bool is_json_array(int fd, char *buf)
+{
+	ssize_t n = pread(fd, buf, SCAN_BYTES, 0);
+	ssize_t i = 0;
+
+	if (n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+		i = 3;
+	while (i < n && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\n' || buf[i] == '\r'))
+		i++;
+	return i < n && buf[i] == '[';
+}
+
 static int push(dj_shard_plan *p, size_t *cap, dj_shard s)
 {
 	if (p->n == *cap) {
@@ -90,6 +103,12 @@ int dj_shard_plan_make(dj_shard_plan *out, const dj_input_list *in, uint64_t sha
 			close(fd);
 			rc = dj_error_set(DJ_ENOMEM, "out of memory planning shards");
 			break;
+		}
+		if (is_json_array(fd, buf)) {
+			/* one JSON document (an array of samples) cannot be cut at newlines */
+			close(fd);
+			rc = push(out, &cap, (dj_shard){ (uint32_t)f, 1, true, 0, x->size, 0 });
+			continue;
 		}
 		for (uint64_t pos = 0; pos < x->size && rc == 0;) {
 			uint64_t end = x->size;

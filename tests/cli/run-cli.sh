@@ -188,6 +188,17 @@ printf 'A plain text file is one sample, as in Data-Juicer.\nSecond line.\n' >"$
 run txt_input 0 --config "$tmp/good.yaml" --dataset_path "$tmp/doc.txt" --export_path "$tmp/txt/out.jsonl"
 check "txt_input: one sample with the whole file" test "$(json_get "$tmp/txt/out.jsonl" 'd["text"].count(chr(10))')" = 2
 
+# a file holding one JSON array of samples (Data-Juicer's json loader accepts it)
+printf '[\n {"text": "first sample of an array file"},\n {"text": "second sample of an array file"},\n 7\n]\n' >"$tmp/array.json"
+run json_array 0 --config "$tmp/good.yaml" --dataset_path "$tmp/array.json" --export_path "$tmp/arr/out.jsonl" --shard_bytes 10
+check "json_array: 2 samples" test "$(wc -l <"$tmp/arr/out.jsonl")" -eq 2
+err_has json_array "array.json:3: invalid JSON: not a JSON object"
+check "json_array: element kept as rejected" test "$(cat "$tmp/arr/rejected/part-000000.jsonl")" = 7
+printf '[{"text": "broken array"' >"$tmp/badarray.json"
+run bad_json_array 0 --config "$tmp/good.yaml" --dataset_path "$tmp/badarray.json" --export_path "$tmp/barr/out.jsonl"
+err_has bad_json_array "badarray.json:1: invalid JSON array"
+check "bad_json_array: the file kept as rejected" cmp -s "$tmp/badarray.json" <(head -c -1 "$tmp/barr/rejected/part-000000.jsonl")
+
 # truncated compressed inputs fail cleanly, leaving no output under the final name
 python3 -c 'import sys
 for i in range(20000): print("{\"text\": \"line %d of a compressed file that will be truncated\"}" % i)' >"$tmp/big.jsonl"
