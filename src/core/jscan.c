@@ -102,6 +102,17 @@ static int utf8_seq(scan *sc)
 	return fail(sc, "invalid UTF-8");
 }
 
+/* Does any of the 8 bytes of @v stop a string run: '"', '\\', a control byte or a byte
+ * >= 0x80 (SWAR: "has zero byte" / "has byte less than" bit tricks)? */
+static inline bool stop8(uint64_t v)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+	uint64_t less20 = (v - ones * 0x20) & ~v;
+	uint64_t zq = (q - ones) & ~q, zb = (b - ones) & ~b;
+	return ((v | less20 | zq | zb) & highs) != 0;
+}
+
 /* At the opening quote. Leaves pos after the closing quote. */
 static int scan_string(scan *sc)
 {
@@ -111,6 +122,14 @@ static int scan_string(scan *sc)
 	sc->escaped = false;
 	sc->pos++;
 	for (;;) {
+		/* eight plain ASCII bytes at a time, then byte by byte to the stop */
+		while (sc->pos + 8 <= len) {
+			uint64_t v;
+			memcpy(&v, s + sc->pos, 8);
+			if (stop8(v))
+				break;
+			sc->pos += 8;
+		}
 		while (sc->pos < len && !str_stop[s[sc->pos]])
 			sc->pos++;
 		if (sc->pos >= len)

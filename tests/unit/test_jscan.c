@@ -68,6 +68,35 @@ static void test_jscan_rejects_bad_lines(void **state)
 	dj_arena_free(&a);
 }
 
+/* The 8-bytes-at-a-time run scan must stop at a quote, backslash, control or non-ASCII byte
+ * in every position of a word. */
+static void test_jscan_stop_bytes_at_every_offset(void **state)
+{
+	dj_arena a = DJ_ARENA_INIT;
+	for (int off = 0; off < 20; off++) {
+		char s[64];
+		dj_jobject o;
+		const char *why;
+		size_t where;
+		int n;
+
+		/* an escaped quote at @off: valid, and the value ends where it should */
+		n = snprintf(s, sizeof(s), "{\"t\":\"%.*s\\\"xyz\"}", off, "abcdefghijklmnopqrstuvwxyz");
+		assert_int_equal(dj_jscan_object(&o, &a, s, (size_t)n, &why, &where), 0);
+		assert_int_equal(o.m[0].val_len, (size_t)off + 7);
+		/* a raw control byte at @off: invalid */
+		n = snprintf(s, sizeof(s), "{\"t\":\"%.*s\x01xyz\"}", off, "abcdefghijklmnopqrstuvwxyz");
+		assert_int_equal(dj_jscan_object(&o, &a, s, (size_t)n, &why, &where), DJ_EPARSE);
+		/* an invalid UTF-8 byte at @off: invalid */
+		n = snprintf(s, sizeof(s), "{\"t\":\"%.*s\xffxyz\"}", off, "abcdefghijklmnopqrstuvwxyz");
+		assert_int_equal(dj_jscan_object(&o, &a, s, (size_t)n, &why, &where), DJ_EPARSE);
+		/* a valid 2-byte sequence at @off: valid */
+		n = snprintf(s, sizeof(s), "{\"t\":\"%.*s\xc3\xa9xyz\"}", off, "abcdefghijklmnopqrstuvwxyz");
+		assert_int_equal(dj_jscan_object(&o, &a, s, (size_t)n, &why, &where), 0);
+	}
+	dj_arena_free(&a);
+}
+
 static void test_jscan_deep_nesting(void **state)
 {
 	dj_arena a = DJ_ARENA_INIT;
@@ -124,6 +153,7 @@ int main(void)
 		cmocka_unit_test(test_jscan_members),
 		cmocka_unit_test(test_jscan_duplicate_key_last_wins),
 		cmocka_unit_test(test_jscan_rejects_bad_lines),
+		cmocka_unit_test(test_jscan_stop_bytes_at_every_offset),
 		cmocka_unit_test(test_jscan_deep_nesting),
 		cmocka_unit_test(test_jscan_unescape_roundtrip),
 		cmocka_unit_test(test_jscan_python_float_repr),
