@@ -9,6 +9,7 @@
 
 #include "dj/dist.h"
 #include "dj/error.h"
+#include "dist_int.h"
 
 #define ROUND_BYTES ((size_t)64 << 20)
 
@@ -70,6 +71,11 @@ int dj_dist_rank(const dj_dist *d)
 int dj_dist_size(const dj_dist *d)
 {
 	return d->size;
+}
+
+MPI_Comm dj_dist__comm(const dj_dist *d)
+{
+	return d->comm;
 }
 
 int dj_dist_agree(dj_dist *d, int rc)
