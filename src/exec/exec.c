@@ -106,6 +106,8 @@ static int init_ops(dj_exec *ex)
 static void free_ops(dj_exec *ex)
 {
 	for (size_t i = 0; i < ex->n_ops; i++) {
+		if (!ex->ops[i].rop)   /* init stopped before this op */
+			break;
 		if (ex->ops[i].rop->vtab->free)
 			ex->ops[i].rop->vtab->free(ex->ops[i].state);
 		dj_buf_free(&ex->ops[i].trace);
