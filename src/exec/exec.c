@@ -30,13 +30,6 @@
 
 #define MAX_REJECT_LOGS 20
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 int dj_ctx_stat_column(dj_ctx *ctx, const char *name, int *col_out)
 {
 	dj_exec *ex = ctx->priv;
@@ -338,7 +331,7 @@ int dj_exec__tick(dj_exec *ex, void *queue)
 	if (dj_dist_rank(ex->d) != 0)
 		return 0;
 	DJ_TRY(dj_shardq_poll(queue, &mine));
-	if (!p || ex->opts.quiet || (t = now()) - p->last < p->every)
+	if (!p || ex->opts.quiet || (t = dj_exec__now()) - p->last < p->every)
 		return 0;
 	p->last = t;
 	dj_shardq_progress(queue, &all);
@@ -377,7 +370,7 @@ int dj_exec_run_all(dj_dist *d, const dj_recipe *r, const dj_run_options *opts)
 	uint8_t *skip = NULL;
 	progress prog = { 0 };
 	int rc = 0, rank = dj_dist_rank(d), size = dj_dist_size(d);
-	double t0 = now();
+	double t0 = dj_exec__now();
 
 	memset(&ex, 0, sizeof(ex));
 	ex.r = r;
@@ -430,9 +423,9 @@ int dj_exec_run_all(dj_dist *d, const dj_recipe *r, const dj_run_options *opts)
 			rc = qrc;
 			break;
 		}
-		double ts = now();
+		double ts = dj_exec__now();
 		rc = dj_exec__shard(&ex, i, q);
-		ex.busy += now() - ts;
+		ex.busy += dj_exec__now() - ts;
 	}
 	{
 		int rc2 = dj_shardq_free_all(q);

@@ -3,9 +3,19 @@
 #ifndef DJ_EXEC_INT_H
 #define DJ_EXEC_INT_H
 
+#include <time.h>
+
 #include "dj/buf.h"
 #include "dj/exec.h"
 #include "dj/io.h"
+
+/* Monotonic seconds, for op timings, busy time and progress. */
+static inline double dj_exec__now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 /* Counters of one shard; summed over shards for the run. */
 typedef struct dj_counts {

@@ -19,13 +19,6 @@
 
 #define MAX_REJECT_LOGS 20
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* ---- tracing ----------------------------------------------------------------------- */
 
 static int trace_record(dj_exec *ex, dj_op_run *o, size_t op_index, uint64_t gid, const dj_buf *json)
@@ -96,7 +89,7 @@ static int run_ops(dj_exec *ex, dj_batch *b)
 	for (size_t k = 0; k < ex->n_ops && rc == 0; k++) {
 		dj_op_run *o = &ex->ops[k];
 		bool trace = o->traced && o->n_traced < (uint64_t)ex->r->trace_num;
-		double t0 = now();
+		double t0 = dj_exec__now();
 
 		o->in += alive;
 		if (trace) {
@@ -122,7 +115,7 @@ static int run_ops(dj_exec *ex, dj_batch *b)
 			else
 				rc = trace_filter(ex, o, k, b, was_alive);
 		}
-		o->seconds += now() - t0;
+		o->seconds += dj_exec__now() - t0;
 	}
 	free(old);
 	free(was_alive);

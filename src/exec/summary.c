@@ -14,13 +14,6 @@
 #include "dj_config.h"
 #include "exec_int.h"
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* The run's totals, summed from the markers. */
 typedef struct totals {
 	dj_counts c;
@@ -253,7 +246,7 @@ static int finish_rank0(dj_exec *ex, double t0, json_t *ranks)
 	if (r->open_tracer && (rc = write_traces(ex, t.traces.ptr ? t.traces.ptr : "", t.traces.len)) < 0)
 		goto out;
 
-	double wall = now() - t0, mb = (double)t.c.bytes_in / 1e6;
+	double wall = dj_exec__now() - t0, mb = (double)t.c.bytes_in / 1e6;
 	json_t *summary = json_pack("{s:s,s:s,s:s,s:s,s:i,s:I,s:I,s:o,s:I,s:f,s:f,s:f,s:o,s:O}",
 		"project_name", r->project_name, "dataset_path", r->dataset_path, "export_path", r->export_path,
 		"work_dir", r->work_dir, "ranks", dj_dist_size(ex->d), "input_files", (json_int_t)ex->inputs.n,
