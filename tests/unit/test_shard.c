@@ -125,7 +125,7 @@ static void test_shard_arrays_and_compressed_stay_whole(void **state)
 	size_t cap = 1 << 20, len = 1;
 	char *data = malloc(cap);
 	data[0] = '[';
-	for (int i = 0; i < 10000; i++)
+	for (int i = 0; i < 20000; i++)   /* ~500 KB: above the small-file size, so it is not grouped */
 		len += (size_t)snprintf(data + len, cap - len, "%s\n{\"text\": \"element %d\"}", i ? "," : "", i);
 	data[len++] = ']';
 	write_file("arr.json", data, len);
