@@ -31,7 +31,8 @@ int dj_regex_check_repl(const dj_regex *re, const char *repl);
 typedef struct dj_regex_windows {
 	unsigned char run[256];
 	bool (*wanted)(const char *s, size_t len);
-	char trigger;       /* 0, or a byte every match holds: runs are then found with memchr */
+	const char *triggers;   /* NULL, or up to 4 bytes one of which every match holds: runs are
+	                         * then found around them with memchr */
 } dj_regex_windows;
 
 /** re.sub(pattern, repl, text): every non-overlapping match replaced. The result lives

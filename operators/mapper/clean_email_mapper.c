@@ -28,7 +28,7 @@ static const dj_regex_windows email_windows = {
 	.run = { ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1, ['0' ... '9'] = 1, ['.'] = 1, ['-'] = 1,
 		['+'] = 1, ['_'] = 1, ['@'] = 1 },
 	.wanted = email_wanted,
-	.trigger = '@',
+	.triggers = "@",
 };
 
 static int email_init(void **state_out, const void *cfg, dj_ctx *ctx)

@@ -62,6 +62,7 @@ static bool links_wanted(const char *s, size_t len)
 static const dj_regex_windows links_windows = {
 	.run = { [0x00 ... 0x08] = 1, [0x0E ... 0x1F] = 1, [0x21 ... 0xFF] = 1 },
 	.wanted = links_wanted,
+	.triggers = ":/wW",
 };
 
 static int links_init(void **state_out, const void *cfg, dj_ctx *ctx)

@@ -594,13 +594,24 @@ static bool next_window(const dj_regex_windows *w, const char *s, size_t len, si
 {
 	size_t i = *pos;
 
-	while (w->trigger && i < len) {
-		const char *t = memchr(s + i, w->trigger, len - i);
-		size_t start, end;
-		if (!t)
+	/* With triggers: the next trigger byte (memchr per trigger byte, each position kept until
+	 * passed), then the run around it. */
+	size_t nt = w->triggers ? strlen(w->triggers) : 0, next[4];
+	for (size_t k = 0; k < nt; k++)
+		next[k] = (size_t)-1;
+	while (nt && i < len) {
+		size_t t = len;
+		for (size_t k = 0; k < nt; k++) {
+			if (next[k] == (size_t)-1 || next[k] < i) {
+				const char *q = memchr(s + i, w->triggers[k], len - i);
+				next[k] = q ? (size_t)(q - s) : len;
+			}
+			if (next[k] < t)
+				t = next[k];
+		}
+		if (t >= len)
 			break;
-		start = (size_t)(t - s);
-		end = start + 1;
+		size_t start = t, end = t + 1;
 		while (start > i && w->run[(unsigned char)s[start - 1]])
 			start--;
 		while (end < len && w->run[(unsigned char)s[end]])
@@ -613,7 +624,7 @@ static bool next_window(const dj_regex_windows *w, const char *s, size_t len, si
 		}
 		i = end;
 	}
-	while (!w->trigger && i < len) {
+	while (!nt && i < len) {
 		while (i < len && !w->run[(unsigned char)s[i]])
 			i++;
 		size_t start = i;
