@@ -100,6 +100,15 @@ bool dj_batch_stat_num(dj_batch *b, size_t i, int col, double *out);
 /** Store stat @col of sample @i. A DJ_VAL_JSON value's reference is taken over by the batch. */
 int dj_batch_stat_set(dj_batch *b, size_t i, int col, dj_value v);
 
+/* ---- deduplicators ---------------------------------------------------------------- */
+
+/** A deduplicator's key for sample @i in key family @band (a MinHash band, a SimHash block
+ *  choice, 0 for an exact hash); the executor adds the sample's gid and, at the end of the
+ *  stage, the global engine groups equal (band, key) pairs. @extra is NULL or the op's
+ *  key_extra bytes (dj_op_vtab) that travel with the key for its verify(). A sample that
+ *  emits no key is never a duplicate. */
+int dj_batch_emit_key(dj_batch *b, size_t i, uint32_t band, uint64_t key, const void *extra);
+
 /* ---- other fields --------------------------------------------------------------- */
 
 /** The value at dotted path @path ("meta.lang") of sample @i, parsed on demand.

@@ -17,8 +17,8 @@ typedef enum dj_op_kind {
 
 typedef enum dj_param_type {
 	DJ_PARAM_BOOL = 0,  /* bool */
-	DJ_PARAM_INT,       /* int64_t, bounds checked */
-	DJ_PARAM_FLOAT,     /* double, bounds checked; integers accepted */
+	DJ_PARAM_INT,       /* int64_t (dj_optint if nullable), bounds checked */
+	DJ_PARAM_FLOAT,     /* double (dj_optfloat if nullable), bounds checked; integers accepted */
 	DJ_PARAM_STR,       /* char * (malloc'd, NULL for null) */
 	DJ_PARAM_STR_LIST,  /* dj_strlist: a string or a list of strings; null -> is_null */
 	DJ_PARAM_INT_LIST,  /* dj_intlist: list of integers, each within bounds */
@@ -26,7 +26,19 @@ typedef enum dj_param_type {
 } dj_param_type;
 
 /* Flags of a parameter. */
-#define DJ_PARAM_F_NULLABLE (1u << 0)   /* null is accepted (STR, STR_LIST, JSON) */
+#define DJ_PARAM_F_NULLABLE (1u << 0)   /* null is accepted (STR, STR_LIST, JSON, INT, FLOAT) */
+
+/* A nullable INT or FLOAT parameter (Python Optional[int], Optional[float]) is stored in one
+ * of these instead of a bare int64_t or double; null sets is_null and v = 0. */
+typedef struct dj_optint {
+	int64_t v;
+	bool is_null;
+} dj_optint;
+
+typedef struct dj_optfloat {
+	double v;
+	bool is_null;
+} dj_optfloat;
 
 typedef struct dj_strlist {
 	char **v;
@@ -83,6 +95,10 @@ typedef struct dj_op_vtab {
 	int  (*process)(void *state, dj_batch *batch, dj_ctx *ctx);   /* local, no MPI */
 	int  (*finish)(void *state, dj_ctx *ctx);                     /* NULL, or collective */
 	void (*free)(void *state);                                    /* accepts NULL */
+	/* deduplicators only: bytes of extra data per emitted key (0: none), and an optional
+	 * check of two candidates sharing a key: 1 duplicates, 0 not, < 0 error */
+	size_t key_extra;
+	int  (*verify)(void *state, const void *extra_a, const void *extra_b);
 } dj_op_vtab;
 
 /* ---- registry ------------------------------------------------------------------ */

@@ -425,6 +425,16 @@ int dj_batch_stat_set(dj_batch *b, size_t i, int col, dj_value v)
 	return 0;
 }
 
+/* ---- deduplicators ----------------------------------------------------------------- */
+
+int dj_batch_emit_key(dj_batch *b, size_t i, uint32_t band, uint64_t key, const void *extra)
+{
+	if (!b->emit)
+		return dj_error_set(DJ_EINVAL, "%s: a deduplicator ran outside a dedup stage",
+			b->op_name ? b->op_name : "op");
+	return b->emit(b->emit_payload, b->s[i].gid, band, key, extra);
+}
+
 /* ---- fields --------------------------------------------------------------------- */
 
 int dj_batch_field(dj_batch *b, size_t i, const char *path, json_t **out)

@@ -49,6 +49,9 @@ struct dj_batch {
 	bool skip_op_error;
 	uint64_t n_op_errors;
 	uint64_t n_log_errors;
+	/* where dj_batch_emit_key sends keys (the executor), NULL outside a dedup stage */
+	int (*emit)(void *payload, uint64_t gid, uint32_t band, uint64_t key, const void *extra);
+	void *emit_payload;
 };
 
 /** A batch whose samples carry @n_stats stat columns named @stat_names (borrowed). */

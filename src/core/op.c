@@ -127,14 +127,27 @@ int dj_op_cfg_set(const dj_op_vtab *op, void *cfg, const char *key, const json_t
 			return type_error(op, p, v);
 		*(bool *)field = json_is_true(v);
 		return 0;
-	case DJ_PARAM_INT:
-		return get_int(op, p, v, (int64_t *)field);
+	case DJ_PARAM_INT: {
+		int64_t x = 0;
+		if (!(p->flags & DJ_PARAM_F_NULLABLE))
+			return get_int(op, p, v, (int64_t *)field);
+		if (!json_is_null(v))
+			DJ_TRY(get_int(op, p, v, &x));
+		*(dj_optint *)field = (dj_optint){ x, json_is_null(v) };
+		return 0;
+	}
 	case DJ_PARAM_FLOAT: {
-		if (!json_is_number(v))
-			return type_error(op, p, v);
-		double x = json_number_value(v);
-		DJ_TRY(check_bounds(op, p, x));
-		*(double *)field = x;
+		double x = 0.0;
+		if (!json_is_null(v)) {
+			if (!json_is_number(v))
+				return type_error(op, p, v);
+			x = json_number_value(v);
+			DJ_TRY(check_bounds(op, p, x));
+		}
+		if (p->flags & DJ_PARAM_F_NULLABLE)
+			*(dj_optfloat *)field = (dj_optfloat){ x, json_is_null(v) };
+		else
+			*(double *)field = x;
 		return 0;
 	}
 	case DJ_PARAM_STR: {

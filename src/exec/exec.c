@@ -21,6 +21,7 @@
 #include <xxhash.h>
 
 #include "../core/batch_int.h"
+#include "dj/dedup_engine.h"
 #include "dj/dj.h"
 #include "dj/exec.h"
 #include "dj/io.h"
@@ -144,6 +145,15 @@ char *dj_exec__part_path(const dj_exec *ex, size_t index)
 	char *p = NULL;
 	if (asprintf(&p, "%s/.djmpi-parts/%s-part-%06zu%s", ex->r->work_dir, ex->r->project_name,
 		index, ex->ext) < 0)
+		return NULL;
+	return p;
+}
+
+char *dj_exec__spill_path(const dj_exec *ex, size_t stage, size_t index, bool gids)
+{
+	char *p = NULL;
+	if (asprintf(&p, "%s/.djmpi-parts/%s-stage%zu-part-%06zu.%s", ex->r->work_dir, ex->r->project_name,
+		stage, index, gids ? "gids" : "jsonl") < 0)
 		return NULL;
 	return p;
 }
@@ -328,7 +338,7 @@ int dj_exec__tick(dj_exec *ex, void *queue)
 	dj_progress mine = { ex->rank_shards, ex->rank_bytes, ex->rank_samples }, all;
 	double t;
 
-	if (dj_dist_rank(ex->d) != 0)
+	if (dj_dist_rank(ex->d) != 0 || !queue)
 		return 0;
 	DJ_TRY(dj_shardq_poll(queue, &mine));
 	if (!p || ex->opts.quiet || (t = dj_exec__now()) - p->last < p->every)
@@ -359,6 +369,95 @@ int dj_exec__tick(dj_exec *ex, void *queue)
 	fflush(stderr);
 	p->shown = true;
 	return 0;
+}
+
+/* ---- stages: a deduplicator ends one ------------------------------------------------------- */
+
+/* Stage @s covers ops [*lo, *hi]: up to and including the s-th deduplicator. */
+static void stage_bounds(const dj_exec *ex, size_t s, size_t *lo, size_t *hi)
+{
+	size_t k = 0, seen = 0;
+
+	*lo = 0;
+	for (; k < ex->n_ops; k++) {
+		if (ex->ops[k].rop->vtab->kind != DJ_OP_DEDUPLICATOR)
+			continue;
+		if (seen == s)
+			break;
+		seen++;
+		*lo = k + 1;
+	}
+	*hi = k < ex->n_ops ? k : ex->n_ops - 1;   /* n_ops - 1 wraps for an empty recipe: no op runs */
+}
+
+typedef struct verify_ctx {
+	const dj_op_vtab *vtab;
+	void *state;
+} verify_ctx;
+
+static int verify_cb(uint64_t gid_a, const void *extra_a, uint64_t gid_b, const void *extra_b, void *payload)
+{
+	const verify_ctx *v = payload;
+	return v->vtab->verify(v->state, extra_a, extra_b);
+}
+
+/* Collective: the global dedup of this stage's keys; the verdicts stay in ex->dups for the
+ * next stage, which drops the duplicates while reading the spill. */
+static int dedup_all(dj_exec *ex, size_t op)
+{
+	const dj_op_vtab *v = ex->ops[op].rop->vtab;
+	dj_dedup_opts o = DJ_DEDUP_OPTS_INIT;
+	verify_ctx vc = { v, ex->ops[op].state };
+	int rc;
+
+	o.extra_len = ex->extra_len;
+	if (v->verify) {
+		o.verify = verify_cb;
+		o.verify_payload = &vc;
+		o.verify_probes = 1024;
+	}
+	dj_dedup_result_free(ex->dups);
+	ex->dups = NULL;
+	rc = dj_dedup_run_all(&ex->dups, ex->d, ex->recs, ex->n_recs, ex->extra, &o);
+	free(ex->recs);
+	free(ex->extra);
+	ex->recs = NULL;
+	ex->extra = NULL;
+	ex->n_recs = ex->cap_recs = 0;
+	if (rc == 0 && dj_dist_rank(ex->d) == 0) {
+		const dj_dedup_stats *st = &ex->dups->stats;
+		char top[256] = "";
+		size_t n = 0;
+		for (size_t k = 0; k < st->n_top && n < sizeof(top); k++)
+			n += (size_t)snprintf(top + n, sizeof(top) - n, "%s%llu", k ? ", " : "",
+				(unsigned long long)st->top_size[k]);
+		DJ_LOG(DJ_LOG_INFO, "%s: %llu duplicates in %llu clusters (%llu keys, %llu candidate edges, "
+			"%u rounds); largest clusters: %s", v->name, (unsigned long long)st->n_duplicates,
+			(unsigned long long)st->n_components, (unsigned long long)st->n_records,
+			(unsigned long long)st->n_edges, st->n_rounds, n ? top : "none");
+	}
+	ex->dedup_op = op;
+	return rc;
+}
+
+static void free_stages(dj_exec *ex)
+{
+	for (size_t i = 0; ex->saved && i < ex->n_mine; i++) {
+		dj_saved_shard *sv = &ex->saved[i];
+		for (size_t k = 0; sv->trace && k < ex->n_ops; k++)
+			dj_buf_free(&sv->trace[k]);
+		free(sv->in);
+		free(sv->out);
+		free(sv->errors);
+		free(sv->n_traced);
+		free(sv->seconds);
+		free(sv->trace);
+	}
+	free(ex->saved);
+	free(ex->mine);
+	free(ex->recs);
+	free(ex->extra);
+	dj_dedup_result_free(ex->dups);
 }
 
 /* ---- the run ----------------------------------------------------------------------------- */
@@ -404,6 +503,27 @@ int dj_exec_run_all(dj_dist *d, const dj_recipe *r, const dj_run_options *opts)
 		rc = dj_mkdirs(r->work_dir);
 	if ((rc = agree(&ex, rc)) < 0 || (rc = number_lines(&ex)) < 0)
 		goto out;
+	for (size_t k = 0; k < ex.n_ops; k++)
+		if (ex.ops[k].rop->vtab->kind == DJ_OP_DEDUPLICATOR) {
+			ex.n_stages++;
+			if (ex.ops[k].rop->vtab->key_extra > ex.extra_len)
+				ex.extra_len = ex.ops[k].rop->vtab->key_extra;
+		}
+	ex.n_stages++;
+	if (ex.n_stages > 1 && ex.opts.resume) {
+		if (rank == 0)
+			DJ_LOG(DJ_LOG_WARN, "--resume/use_checkpoint: not yet supported with deduplicators; "
+				"running every shard again");
+		ex.opts.resume = false;
+		memset(skip, 0, ex.plan.n);
+	}
+	if (!(ex.mine = calloc(ex.plan.n + 1, sizeof(size_t))) ||
+	    !(ex.saved = calloc(ex.plan.n + 1, sizeof(dj_saved_shard)))) {
+		rc = dj_error_set(DJ_ENOMEM, "out of memory");
+		goto out;
+	}
+	stage_bounds(&ex, 0, &ex.op_lo, &ex.op_hi);
+	ex.final_stage = ex.n_stages == 1;
 	if (rank == 0 && ex.opts.resume) {
 		size_t n_done = 0;
 		for (size_t i = 0; i < ex.plan.n; i++)
@@ -424,12 +544,28 @@ int dj_exec_run_all(dj_dist *d, const dj_recipe *r, const dj_run_options *opts)
 			break;
 		}
 		double ts = dj_exec__now();
-		rc = dj_exec__shard(&ex, i, q);
+		ex.mine[ex.n_mine] = i;
+		rc = dj_exec__shard(&ex, i, ex.n_mine++, q);
 		ex.busy += dj_exec__now() - ts;
 	}
 	{
 		int rc2 = dj_shardq_free_all(q);
 		rc = rc < 0 ? rc : rc2;
+	}
+	/* Later stages: the global dedup of the stage's keys, then each rank continues the shards
+	 * it read, from their spills (their order does not matter: parts are per shard). */
+	for (ex.stage = 1; ex.stage < ex.n_stages; ex.stage++) {
+		size_t prev_lo, prev_hi;
+		stage_bounds(&ex, ex.stage - 1, &prev_lo, &prev_hi);
+		if ((rc = agree(&ex, rc)) < 0 || (rc = agree(&ex, dedup_all(&ex, prev_hi))) < 0)
+			break;
+		stage_bounds(&ex, ex.stage, &ex.op_lo, &ex.op_hi);
+		ex.final_stage = ex.stage + 1 == ex.n_stages;
+		for (size_t m = 0; m < ex.n_mine && rc == 0; m++) {
+			double ts = dj_exec__now();
+			rc = dj_exec__shard(&ex, ex.mine[m], m, NULL);
+			ex.busy += dj_exec__now() - ts;
+		}
 	}
 	if (prog.shown && prog.tty)
 		fprintf(stderr, "\n");
@@ -438,6 +574,7 @@ int dj_exec_run_all(dj_dist *d, const dj_recipe *r, const dj_run_options *opts)
 	rc = agree(&ex, dj_exec__finish_all(&ex, t0));
 out:
 	free(skip);
+	free_stages(&ex);
 	free_ops(&ex);
 	for (size_t c = 0; c < ex.n_stats; c++)
 		free(ex.stat_names[c]);

@@ -22,6 +22,14 @@ typedef struct dj_counts {
 	uint64_t lines, blank, sampled_out, rejected, in, out, op_errors, bytes_in;
 } dj_counts;
 
+/* A shard's counters between stages (a stage ends at each deduplicator). */
+typedef struct dj_saved_shard {
+	dj_counts c;
+	uint64_t *in, *out, *errors, *n_traced;
+	double *seconds;
+	dj_buf *trace;
+} dj_saved_shard;
+
 /* One op of the recipe in this run; the counters are per shard (reset for each). */
 typedef struct dj_op_run {
 	const dj_recipe_op *rop;
@@ -48,14 +56,31 @@ typedef struct dj_exec {
 	char fingerprint[17];   /* of recipe, inputs and plan: parts of another run are never reused */
 	dj_counts c;            /* the current shard */
 	uint64_t n_reject_logs;
+	/* stages: ops op_lo..op_hi run now; a stage that ends with a deduplicator emits keys */
+	size_t stage, n_stages, op_lo, op_hi;
+	bool final_stage;
+	struct dj_dedup_rec *recs;      /* keys emitted in this stage (this rank) */
+	size_t n_recs, cap_recs;
+	char *extra;                    /* key_extra bytes per record */
+	size_t extra_len;
+	struct dj_dedup_result *dups;   /* the previous stage's verdicts for this rank's samples */
+	size_t dedup_op;                /* the previous stage's deduplicator */
+	size_t *mine;                   /* shards this rank processed in stage 0, in order */
+	size_t n_mine;
+	dj_saved_shard *saved;          /* their counters between stages */
 	/* this rank, for the manifest and the progress line */
 	double busy;
 	uint64_t rank_bytes, rank_samples, rank_shards;
 	void *progress;         /* rank 0: progress printer state */
 } dj_exec;
 
-/** Process shard @index into its part file and done marker (exec_shard.c). */
-int dj_exec__shard(dj_exec *ex, size_t index, void *queue);
+/** Run the current stage's ops over shard @index: from the input (stage 0) or from the previous
+ *  stage's spill; into the next spill, or (final stage) into its part file and done marker.
+ *  @slot is the shard's position in ex->mine (its saved counters). */
+int dj_exec__shard(dj_exec *ex, size_t index, size_t slot, void *queue);
+
+/** Paths of a stage's spill (JSON lines) and its gid sidecar for shard @index (malloc'd). */
+char *dj_exec__spill_path(const dj_exec *ex, size_t stage, size_t index, bool gids);
 
 /** Between batches: rank 0 answers shard requests and refreshes the progress display. */
 int dj_exec__tick(dj_exec *ex, void *queue);

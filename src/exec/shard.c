@@ -7,11 +7,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "../core/batch_int.h"
+#include "dj/dedup_engine.h"
 #include "dj/dist.h"
 #include "dj/dj.h"
 #include "dj/jscan.h"
@@ -86,7 +88,7 @@ static int run_ops(dj_exec *ex, dj_batch *b)
 	uint8_t *was_alive = NULL;
 	int rc = 0;
 
-	for (size_t k = 0; k < ex->n_ops && rc == 0; k++) {
+	for (size_t k = ex->op_lo; k <= ex->op_hi && k < ex->n_ops && rc == 0; k++) {
 		dj_op_run *o = &ex->ops[k];
 		bool trace = o->traced && o->n_traced < (uint64_t)ex->r->trace_num;
 		double t0 = dj_exec__now();
@@ -109,7 +111,7 @@ static int run_ops(dj_exec *ex, dj_batch *b)
 		o->errors += b->n_op_errors - errs_before;
 		alive = count_alive(b);
 		o->out += alive;
-		if (rc == 0 && trace) {
+		if (rc == 0 && trace && o->rop->vtab->kind != DJ_OP_DEDUPLICATOR) {
 			if (o->rop->vtab->kind == DJ_OP_MAPPER)
 				rc = trace_mapper(ex, o, k, b, old);
 			else
@@ -136,6 +138,8 @@ typedef struct shard_io {
 	dj_buf buf;
 	XXH3_state_t *hash;     /* of the part's (uncompressed) content */
 	void *queue;
+	dj_writer *gids;        /* a spill's gid sidecar (not the final stage) */
+	dj_buf gbuf;
 } shard_io;
 
 static int reject(shard_io *sh, const char *line, size_t len, uint64_t line_no, const char *why)
@@ -180,19 +184,28 @@ static int flush_batch(shard_io *sh, dj_batch *b)
 
 	if (b->n == 0)
 		return 0;
-	ex->c.in += b->n;
-	ex->rank_samples += b->n;
+	if (ex->stage == 0) {
+		ex->c.in += b->n;
+		ex->rank_samples += b->n;
+	}
 	DJ_TRY(run_ops(ex, b));
 	dj_buf_clear(&sh->buf);
+	dj_buf_clear(&sh->gbuf);
 	for (size_t i = 0; i < b->n; i++) {
 		if (!b->keep[i])
 			continue;
-		DJ_TRY(dj_batch_write_sample(b, i, &sh->buf, ex->r->keep_stats_in_res_ds));
-		ex->c.out++;
+		/* a spill keeps the stats (the next stage's filters may reuse them) */
+		DJ_TRY(dj_batch_write_sample(b, i, &sh->buf, ex->r->keep_stats_in_res_ds || !ex->final_stage));
+		if (ex->final_stage)
+			ex->c.out++;
+		else
+			DJ_TRY(dj_buf_put(&sh->gbuf, &b->s[i].gid, sizeof(uint64_t)));
 	}
 	ex->c.op_errors += b->n_op_errors;
 	b->n_op_errors = 0;
 	XXH3_64bits_update(sh->hash, sh->buf.ptr, sh->buf.len);
+	if (sh->gids && sh->gbuf.len)
+		DJ_TRY(dj_writer_write(sh->gids, sh->gbuf.ptr, sh->gbuf.len));
 	return dj_writer_write(sh->out, sh->buf.ptr, sh->buf.len);
 }
 
@@ -232,6 +245,70 @@ static int add_lines(shard_io *sh, dj_batch *b, const char *p, size_t len, uint6
 			return rc;
 	}
 	return 0;
+}
+
+static int cmp_dup(const void *key, const void *elem)
+{
+	uint64_t g = *(const uint64_t *)key, h = ((const dj_dedup_dup *)elem)->gid;
+	return g < h ? -1 : g > h;
+}
+
+/* Stage > 0: the previous stage's spill of this shard, minus the samples its deduplicator
+ * found to be duplicates. Each spill line's gid comes from the sidecar. */
+static int spill_file(shard_io *sh, dj_batch *b)
+{
+	dj_exec *ex = sh->ex;
+	char *path = dj_exec__spill_path(ex, ex->stage - 1, sh->index, false);
+	char *gpath = dj_exec__spill_path(ex, ex->stage - 1, sh->index, true);
+	char *graw = NULL, why_buf[160];
+	dj_line_reader *rd = NULL;
+	const char *chunk, *why;
+	size_t len, glen = 0, k = 0;
+	int rc;
+
+	if (!path || !gpath) {
+		rc = dj_error_set(DJ_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = dj_read_all(gpath, &graw, &glen)) < 0 || (rc = dj_line_reader_open(&rd, path)) < 0)
+		goto out;
+	const uint64_t *gids = (const uint64_t *)graw;
+	size_t n_gids = glen / sizeof(uint64_t);
+	while ((rc = dj_line_reader_next(rd, ex->opts.batch_bytes, &chunk, &len)) == 0) {
+		const char *p = chunk, *end = chunk + len;
+		dj_batch_reset(b);
+		while (p < end && rc == 0) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+			const char *line = p;
+			p = nl ? nl + 1 : end;
+			if (k >= n_gids) {
+				rc = dj_error_set(DJ_EIO, "%s: more lines than gids in %s", path, gpath);
+				break;
+			}
+			uint64_t gid = gids[k++];
+			if (ex->dups && bsearch(&gid, ex->dups->dups, ex->dups->n_dups, sizeof(dj_dedup_dup), cmp_dup)) {
+				ex->ops[ex->dedup_op].out--;   /* a duplicate: dropped by that deduplicator */
+				continue;
+			}
+			rc = dj_batch_add_line(b, line, n, gid & (((uint64_t)1 << 40) - 1), gid, &why, why_buf,
+				sizeof(why_buf));
+			if (rc == DJ_EPARSE)
+				rc = dj_error_set(DJ_EIO, "%s: corrupt spill line: %s", path, why);
+		}
+		if (rc == 0)
+			rc = flush_batch(sh, b);
+		if (rc < 0)
+			break;
+	}
+	if (rc == DJ_ITEROVER)
+		rc = k == n_gids ? 0 : dj_error_set(DJ_EIO, "%s: fewer lines than gids in %s", path, gpath);
+out:
+	dj_line_reader_close(rd);
+	free(graw);
+	free(path);
+	free(gpath);
+	return rc;
 }
 
 /* The text file formatter: one file is one sample. */
@@ -419,23 +496,103 @@ static int write_marker(shard_io *sh, uint64_t part_hash)
 	return rc;
 }
 
-int dj_exec__shard(dj_exec *ex, size_t index, void *queue)
+static int emit_key(void *payload, uint64_t gid, uint32_t band, uint64_t key, const void *extra)
+{
+	dj_exec *ex = payload;
+
+	if (ex->n_recs == ex->cap_recs) {
+		size_t cap = ex->cap_recs ? 2 * ex->cap_recs : 4096;
+		dj_dedup_rec *r = realloc(ex->recs, cap * sizeof(*r));
+		if (!r)
+			return dj_error_set(DJ_ENOMEM, "out of memory collecting dedup keys");
+		ex->recs = r;
+		if (ex->extra_len) {
+			char *e = realloc(ex->extra, cap * ex->extra_len);
+			if (!e)
+				return dj_error_set(DJ_ENOMEM, "out of memory collecting dedup keys");
+			ex->extra = e;
+		}
+		ex->cap_recs = cap;
+	}
+	ex->recs[ex->n_recs] = (dj_dedup_rec){ .key = key, .gid = gid, .band = band };
+	if (ex->extra_len)
+		memcpy(ex->extra + ex->n_recs * ex->extra_len, extra, ex->extra_len);
+	ex->n_recs++;
+	return 0;
+}
+
+/* Counters of a shard between stages: saved at the end of a stage, restored at the start of
+ * the next (the same rank runs all stages of its shards). */
+static int save_counters(dj_exec *ex, size_t slot)
+{
+	dj_saved_shard *sv = &ex->saved[slot];
+
+	if (!sv->in) {
+		sv->in = calloc(ex->n_ops, sizeof(uint64_t));
+		sv->out = calloc(ex->n_ops, sizeof(uint64_t));
+		sv->errors = calloc(ex->n_ops, sizeof(uint64_t));
+		sv->n_traced = calloc(ex->n_ops, sizeof(uint64_t));
+		sv->seconds = calloc(ex->n_ops, sizeof(double));
+		sv->trace = calloc(ex->n_ops, sizeof(dj_buf));
+		if (!sv->in || !sv->out || !sv->errors || !sv->n_traced || !sv->seconds || !sv->trace)
+			return dj_error_set(DJ_ENOMEM, "out of memory");
+	}
+	sv->c = ex->c;
+	for (size_t k = 0; k < ex->n_ops; k++) {
+		dj_op_run *o = &ex->ops[k];
+		sv->in[k] = o->in;
+		sv->out[k] = o->out;
+		sv->errors[k] = o->errors;
+		sv->n_traced[k] = o->n_traced;
+		sv->seconds[k] = o->seconds;
+		dj_buf_clear(&sv->trace[k]);
+		DJ_TRY(dj_buf_put(&sv->trace[k], o->trace.ptr, o->trace.len));
+	}
+	return 0;
+}
+
+static int restore_counters(dj_exec *ex, size_t slot)
+{
+	const dj_saved_shard *sv = &ex->saved[slot];
+
+	ex->c = sv->c;
+	for (size_t k = 0; k < ex->n_ops; k++) {
+		dj_op_run *o = &ex->ops[k];
+		o->in = sv->in[k];
+		o->out = sv->out[k];
+		o->errors = sv->errors[k];
+		o->n_traced = sv->n_traced[k];
+		o->seconds = sv->seconds[k];
+		dj_buf_clear(&o->trace);
+		DJ_TRY(dj_buf_put(&o->trace, sv->trace[k].ptr, sv->trace[k].len));
+	}
+	return 0;
+}
+
+int dj_exec__shard(dj_exec *ex, size_t index, size_t slot, void *queue)
 {
 	const dj_shard *shard = &ex->plan.v[index];
 	shard_io sh = { ex, index, shard, shard->file, &ex->inputs.v[shard->file], NULL, NULL, NULL,
-		DJ_BUF_INIT, XXH3_createState(), queue };
+		DJ_BUF_INIT, XXH3_createState(), queue, NULL, DJ_BUF_INIT };
 	dj_batch *b = NULL;
-	char *whole = NULL, *part = dj_exec__part_path(ex, index);
-	int rc;
+	char *whole = NULL, *part = NULL, *gids = NULL;
+	int rc = 0;
 
-	memset(&ex->c, 0, sizeof(ex->c));
-	for (size_t k = 0; k < ex->n_ops; k++) {
-		dj_op_run *o = &ex->ops[k];
-		o->in = o->out = o->errors = o->n_traced = 0;
-		o->seconds = 0;
-		dj_buf_clear(&o->trace);
+	if (ex->stage == 0) {
+		memset(&ex->c, 0, sizeof(ex->c));
+		for (size_t k = 0; k < ex->n_ops; k++) {
+			dj_op_run *o = &ex->ops[k];
+			o->in = o->out = o->errors = o->n_traced = 0;
+			o->seconds = 0;
+			dj_buf_clear(&o->trace);
+		}
+	} else if ((rc = restore_counters(ex, slot)) < 0) {
+		goto out;
 	}
-	if (!sh.hash || !part) {
+	part = ex->final_stage ? dj_exec__part_path(ex, index) : dj_exec__spill_path(ex, ex->stage, index, false);
+	if (!ex->final_stage)
+		gids = dj_exec__spill_path(ex, ex->stage, index, true);
+	if (!sh.hash || !part || (!ex->final_stage && !gids)) {
 		rc = dj_error_set(DJ_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -443,9 +600,16 @@ int dj_exec__shard(dj_exec *ex, size_t index, void *queue)
 	if ((rc = dj_batch_new(&b, ex->r->text_key, (const char *const *)ex->stat_names, ex->n_stats)) < 0)
 		goto out;
 	b->skip_op_error = ex->r->skip_op_error;
-	if ((rc = dj_writer_open(&sh.out, part)) < 0)
+	b->emit = emit_key;
+	b->emit_payload = ex;
+	if ((rc = dj_writer_open(&sh.out, part)) < 0 || (gids && (rc = dj_writer_open(&sh.gids, gids)) < 0))
 		goto out;
-	for (size_t k = 0; k < shard->n_files && rc == 0; k++) {
+	if (ex->stage > 0) {
+		b->source = sh.in->path;
+		b->source_suffix = dj_io_suffix(sh.in->path);
+		rc = spill_file(&sh, b);
+	}
+	for (size_t k = 0; ex->stage == 0 && k < shard->n_files && rc == 0; k++) {
 		sh.file = shard->file + k;
 		sh.in = &ex->inputs.v[sh.file];
 		b->source = sh.in->path;
@@ -460,11 +624,17 @@ int dj_exec__shard(dj_exec *ex, size_t index, void *queue)
 		}
 	}
 	/* commit frees the writer even when it fails */
-	if (rc == 0)
+	if (rc == 0) {
 		rc = dj_writer_commit(sh.out);
-	else
+		if (sh.gids) {
+			int rc2 = dj_writer_commit(sh.gids);
+			rc = rc < 0 ? rc : rc2;
+		}
+	} else {
 		dj_writer_abort(sh.out);
-	sh.out = NULL;
+		dj_writer_abort(sh.gids);
+	}
+	sh.out = sh.gids = NULL;
 	if (sh.rej) {
 		if (rc == 0) {
 			rc = dj_writer_commit(sh.rej);
@@ -475,16 +645,31 @@ int dj_exec__shard(dj_exec *ex, size_t index, void *queue)
 			dj_writer_abort(sh.rej_log);
 		}
 	}
-	if (rc == 0)
+	if (ex->stage > 0) {   /* the previous spill is consumed */
+		char *p = dj_exec__spill_path(ex, ex->stage - 1, index, false);
+		char *g = dj_exec__spill_path(ex, ex->stage - 1, index, true);
+		if (rc == 0 && p && g) {
+			unlink(p);
+			unlink(g);
+		}
+		free(p);
+		free(g);
+	}
+	if (rc == 0 && ex->final_stage)
 		rc = write_marker(&sh, XXH3_64bits_digest(sh.hash));
-	if (rc == 0)
+	else if (rc == 0)
+		rc = save_counters(ex, slot);
+	if (rc == 0 && ex->final_stage)
 		ex->rank_shards++;
 out:
 	dj_writer_abort(sh.out);
+	dj_writer_abort(sh.gids);
 	dj_batch_free(b);
 	dj_buf_free(&sh.buf);
+	dj_buf_free(&sh.gbuf);
 	XXH3_freeState(sh.hash);
 	free(whole);
 	free(part);
+	free(gids);
 	return rc;
 }
