@@ -515,8 +515,10 @@ static int emit_key(void *payload, uint64_t gid, uint32_t band, uint64_t key, co
 		ex->cap_recs = cap;
 	}
 	ex->recs[ex->n_recs] = (dj_dedup_rec){ .key = key, .gid = gid, .band = band };
-	if (ex->extra_len)
+	if (ex->extra_len && extra)
 		memcpy(ex->extra + ex->n_recs * ex->extra_len, extra, ex->extra_len);
+	else if (ex->extra_len)   /* this op has no extra bytes; another stage's op has */
+		memset(ex->extra + ex->n_recs * ex->extra_len, 0, ex->extra_len);
 	ex->n_recs++;
 	return 0;
 }

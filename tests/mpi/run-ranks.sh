@@ -31,11 +31,11 @@ else
 fi
 cat "$tmp"/files/*.jsonl >"$tmp/big.jsonl"
 
-run_case() {   # run_case NAME DATASET SHARD_BYTES
-	local name=$1 data=$2 sb=$3 ref=""
+run_case() {   # run_case NAME DATASET SHARD_BYTES [RECIPE]
+	local name=$1 data=$2 sb=$3 recipe=${4:-configs/demo/process.yaml} ref=""
 	for np in "${ranks[@]}"; do
 		out="$tmp/$name-np$np"
-		if "$mpiexec" --oversubscribe -np "$np" "$dj_process" --config configs/demo/process.yaml \
+		if "$mpiexec" --oversubscribe -np "$np" "$dj_process" --config "$recipe" \
 			--dataset_path "$data" --export_path "$out/out.jsonl" --shard_bytes "$sb" --quiet \
 			--log_level error >"$out.log" 2>&1; then
 			:
@@ -64,6 +64,9 @@ run_case files "$tmp/files" 67108864
 for sb in 1000000 100000 100; do
 	run_case "big-shard$sb" "$tmp/big.jsonl" "$sb"
 done
+# global deduplication (exact, MinHash, SimHash) gives the same survivors at every rank count
+run_case dedup-files "$tmp/files" 67108864 configs/demo/dedup.yaml
+run_case dedup-shard100000 "$tmp/big.jsonl" 100000 configs/demo/dedup.yaml
 # one big file in shards gives the same samples as whole files (gids differ only in file index)
 out_big=$tmp/big-shard100-np${ranks[0]}/out.jsonl
 [ -f "$out_big" ] && cmp -s "$out_big" "$tmp/files-np${ranks[0]}/out.jsonl" \

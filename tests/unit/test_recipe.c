@@ -95,7 +95,7 @@ static void test_recipe_errors_name_op_and_key(void **state)
 	expect_error("process:\n  - no_such_thing_at_all_xyz_qqq:\n", DJ_ENOTFOUND, "unknown op", NULL);
 	expect_error("process:\n  - fix_unicode_mapper:\n", DJ_ENOTFOUND, "fix_unicode_mapper",
 		"Data-Juicer op that djmpi does not implement");
-	expect_error("process:\n  - ray_bts_minhash_deduplicator:\n", DJ_ENOTFOUND, "ray_bts_minhash_deduplicator",
+	expect_error("process:\n  - ray_video_deduplicator:\n", DJ_ENOTFOUND, "ray_video_deduplicator",
 		"does not implement");
 	expect_error("process:\n  - text_length_filter:\n      min_lenn: 3\n", DJ_ENOTFOUND, "min_lenn", "min_len");
 	expect_error("process:\n  - text_length_filter:\n      min_len: 'ten'\n", DJ_EINVAL, "text_length_filter", "min_len");
