@@ -440,6 +440,119 @@ static int dedup_all(dj_exec *ex, size_t op)
 	return rc;
 }
 
+/* ---- the duplicate trace: {"dup1": first occurrence, "dup2": duplicate} pairs ------------- */
+
+static int cmp_pair(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+	return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+static int cmp_u64v(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Collective, after a dedup: agree on the first trace_num duplicates in input order (and
+ * their survivors); the next stage captures those samples while reading its spills. */
+static int trace_pick_all(dj_exec *ex, uint64_t **pairs_out, size_t *n_pairs_out)
+{
+	size_t mine = ex->dups->n_dups < (size_t)ex->r->trace_num ? ex->dups->n_dups : (size_t)ex->r->trace_num;
+	uint64_t *buf = calloc(2 * mine + 1, sizeof(uint64_t));
+	char *all = NULL;
+	size_t all_len = 0, n = 0;
+	int rc;
+
+	if (!buf)
+		return dj_error_set(DJ_ENOMEM, "out of memory");
+	for (size_t i = 0; i < mine; i++) {
+		buf[2 * i] = ex->dups->dups[i].gid;
+		buf[2 * i + 1] = ex->dups->dups[i].root;
+	}
+	rc = dj_dist_gather_bytes(ex->d, (const char *)buf, 2 * mine * sizeof(uint64_t), &all, &all_len);
+	free(buf);
+	if (rc < 0)
+		return rc;
+	if (dj_dist_rank(ex->d) == 0) {
+		n = all_len / (2 * sizeof(uint64_t));
+		qsort(all, n, 2 * sizeof(uint64_t), cmp_pair);
+		if (n > (size_t)ex->r->trace_num)
+			n = (size_t)ex->r->trace_num;
+		all_len = n * 2 * sizeof(uint64_t);
+	}
+	if ((rc = dj_dist_bcast_bytes(ex->d, &all, &all_len)) < 0) {
+		free(all);
+		return rc;
+	}
+	n = all_len / (2 * sizeof(uint64_t));
+	free(ex->trace_need);
+	ex->trace_need = calloc(2 * n + 1, sizeof(uint64_t));
+	if (!ex->trace_need) {
+		free(all);
+		return dj_error_set(DJ_ENOMEM, "out of memory");
+	}
+	memcpy(ex->trace_need, all, 2 * n * sizeof(uint64_t));
+	qsort(ex->trace_need, 2 * n, sizeof(uint64_t), cmp_u64v);
+	ex->n_trace_need = 2 * n;
+	*pairs_out = (uint64_t *)all;
+	*n_pairs_out = n;
+	return 0;
+}
+
+/* The sample captured for @gid in rank 0's gathered "gid\tjson\n" text, or NULL. */
+static const char *captured(const char *all, size_t len, uint64_t gid, size_t *json_len)
+{
+	for (const char *p = all, *end = all + len, *nl; p < end && (nl = memchr(p, '\n', (size_t)(end - p))); p = nl + 1) {
+		char *tab;
+		if (strtoull(p, &tab, 10) == gid && *tab == '\t') {
+			*json_len = (size_t)(nl - tab - 1);
+			return tab + 1;
+		}
+	}
+	return NULL;
+}
+
+/* Collective, after the stage that read the spills: write trace/duplicate-<op>.jsonl. */
+static int trace_write_all(dj_exec *ex, size_t op, const uint64_t *pairs, size_t n_pairs)
+{
+	char *all = NULL;
+	size_t all_len = 0;
+	int rc = dj_dist_gather_bytes(ex->d, ex->trace_capture.ptr ? ex->trace_capture.ptr : "",
+		ex->trace_capture.len, &all, &all_len);
+
+	dj_buf_clear(&ex->trace_capture);
+	free(ex->trace_need);
+	ex->trace_need = NULL;
+	ex->n_trace_need = 0;
+	if (rc == 0 && dj_dist_rank(ex->d) == 0) {
+		char path[4096];
+		dj_writer *w = NULL;
+		dj_buf line = DJ_BUF_INIT;
+		snprintf(path, sizeof(path), "%s/trace/duplicate-%s.jsonl", ex->r->work_dir, ex->ops[op].rop->vtab->name);
+		rc = dj_writer_open(&w, path);
+		for (size_t i = 0; rc == 0 && i < n_pairs; i++) {
+			size_t l1, l2;
+			const char *dup = captured(all, all_len, pairs[2 * i], &l2);
+			const char *root = captured(all, all_len, pairs[2 * i + 1], &l1);
+			if (!dup || !root)
+				continue;
+			dj_buf_clear(&line);
+			if ((rc = dj_buf_puts(&line, "{\"dup1\":")) == 0 && (rc = dj_buf_put(&line, root, l1)) == 0 &&
+			    (rc = dj_buf_puts(&line, ",\"dup2\":")) == 0 && (rc = dj_buf_put(&line, dup, l2)) == 0 &&
+			    (rc = dj_buf_puts(&line, "}\n")) == 0)
+				rc = dj_writer_write(w, line.ptr, line.len);
+		}
+		if (rc == 0)
+			rc = dj_writer_commit(w);
+		else
+			dj_writer_abort(w);
+		dj_buf_free(&line);
+	}
+	free(all);
+	return rc;
+}
+
 static void free_stages(dj_exec *ex)
 {
 	for (size_t i = 0; ex->saved && i < ex->n_mine; i++) {
@@ -457,6 +570,8 @@ static void free_stages(dj_exec *ex)
 	free(ex->mine);
 	free(ex->recs);
 	free(ex->extra);
+	free(ex->trace_need);
+	dj_buf_free(&ex->trace_capture);
 	dj_dedup_result_free(ex->dups);
 }
 
@@ -559,6 +674,11 @@ int dj_exec_run_all(dj_dist *d, const dj_recipe *r, const dj_run_options *opts)
 		stage_bounds(&ex, ex.stage - 1, &prev_lo, &prev_hi);
 		if ((rc = agree(&ex, rc)) < 0 || (rc = agree(&ex, dedup_all(&ex, prev_hi))) < 0)
 			break;
+		uint64_t *pairs = NULL;
+		size_t n_pairs = 0;
+		bool traced = ex.ops[prev_hi].traced;
+		if (traced && (rc = agree(&ex, trace_pick_all(&ex, &pairs, &n_pairs))) < 0)
+			break;
 		stage_bounds(&ex, ex.stage, &ex.op_lo, &ex.op_hi);
 		ex.final_stage = ex.stage + 1 == ex.n_stages;
 		for (size_t m = 0; m < ex.n_mine && rc == 0; m++) {
@@ -566,6 +686,11 @@ int dj_exec_run_all(dj_dist *d, const dj_recipe *r, const dj_run_options *opts)
 			rc = dj_exec__shard(&ex, ex.mine[m], m, NULL);
 			ex.busy += dj_exec__now() - ts;
 		}
+		if (traced && (rc = agree(&ex, rc)) == 0)
+			rc = agree(&ex, trace_write_all(&ex, prev_hi, pairs, n_pairs));
+		free(pairs);
+		if (rc < 0)
+			break;
 	}
 	if (prog.shown && prog.tty)
 		fprintf(stderr, "\n");

@@ -68,6 +68,9 @@ typedef struct dj_exec {
 	size_t *mine;                   /* shards this rank processed in stage 0, in order */
 	size_t n_mine;
 	dj_saved_shard *saved;          /* their counters between stages */
+	uint64_t *trace_need;           /* sorted gids whose samples the duplicate trace needs */
+	size_t n_trace_need;
+	dj_buf trace_capture;           /* "gid\t<json>\n" of those samples, met in the spills */
 	/* this rank, for the manifest and the progress line */
 	double busy;
 	uint64_t rank_bytes, rank_samples, rank_shards;

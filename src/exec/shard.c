@@ -247,6 +247,12 @@ static int add_lines(shard_io *sh, dj_batch *b, const char *p, size_t len, uint6
 	return 0;
 }
 
+static int cmp_u64(const void *key, const void *elem)
+{
+	uint64_t g = *(const uint64_t *)key, h = *(const uint64_t *)elem;
+	return g < h ? -1 : g > h;
+}
+
 static int cmp_dup(const void *key, const void *elem)
 {
 	uint64_t g = *(const uint64_t *)key, h = ((const dj_dedup_dup *)elem)->gid;
@@ -287,6 +293,15 @@ static int spill_file(shard_io *sh, dj_batch *b)
 				break;
 			}
 			uint64_t gid = gids[k++];
+			if (ex->n_trace_need && bsearch(&gid, ex->trace_need, ex->n_trace_need, sizeof(uint64_t), cmp_u64)) {
+				rc = dj_buf_printf(&ex->trace_capture, "%llu\t", (unsigned long long)gid);
+				if (rc == 0)
+					rc = dj_buf_put(&ex->trace_capture, line, n);
+				if (rc == 0)
+					rc = dj_buf_putc(&ex->trace_capture, '\n');
+				if (rc < 0)
+					break;
+			}
 			if (ex->dups && bsearch(&gid, ex->dups->dups, ex->dups->n_dups, sizeof(dj_dedup_dup), cmp_dup)) {
 				ex->ops[ex->dedup_op].out--;   /* a duplicate: dropped by that deduplicator */
 				continue;

@@ -125,7 +125,7 @@ static int write_traces(dj_exec *ex, char *all, size_t len)
 		dj_writer *w = NULL;
 		char path[4096];
 		int64_t written = 0;
-		if (!o->traced)
+		if (!o->traced || o->rop->vtab->kind == DJ_OP_DEDUPLICATOR)   /* those write duplicate-<op> */
 			continue;
 		snprintf(path, sizeof(path), "%s/trace/%s-%s.jsonl", ex->r->work_dir,
 			o->rop->vtab->kind == DJ_OP_MAPPER ? "mapper" : "filter", o->rop->vtab->name);

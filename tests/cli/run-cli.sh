@@ -254,6 +254,16 @@ check "sharded: many shards" test "$(json_get "$tmp/sh/summary.json" 'd["shards"
 check "sharded: same output as one shard" cmp -s <(grep -v broken "$tmp/sharded.jsonl") "$tmp/sh/out.jsonl"
 run bad_shard_bytes 2 --config "$tmp/keep.yaml" --dataset_path "$tmp/sharded.jsonl" --shard_bytes 0
 
+# deduplicators: survivors are first occurrences; the duplicate trace pairs them with their survivor
+printf '{"text": "one two three four five six seven"}\n{"text": "alpha beta gamma delta epsilon zeta"}\n{"text": "one two three four five six seven"}\n{"text": "ONE two three four five six seven"}\n' >"$tmp/dups.jsonl"
+recipe "$tmp/dedup.yaml" $'open_tracer: true\nprocess:\n  - document_deduplicator:\n      lowercase: true\n'
+"$mpiexec" --oversubscribe -np 2 "$dj_process" --config "$tmp/dedup.yaml" --dataset_path "$tmp/dups.jsonl" \
+	--export_path "$tmp/dd/out.jsonl" --quiet >/dev/null 2>"$tmp/dedup.err"
+check "dedup: first occurrences kept" test "$(cat "$tmp/dd/out.jsonl")" = $'{"text": "one two three four five six seven"}\n{"text": "alpha beta gamma delta epsilon zeta"}'
+check "dedup: 2 dropped by the op" test "$(json_get "$tmp/dd/summary.json" 'd["ops"][0]["dropped"]')" = 2
+check "dedup: duplicate trace pairs" test "$(head -1 "$tmp/dd/trace/duplicate-document_deduplicator.jsonl")" = '{"dup1":{"text": "one two three four five six seven"},"dup2":{"text": "one two three four five six seven"}}'
+check "dedup: the log names the duplicates" grep -q "document_deduplicator: 2 duplicates in 1 clusters" "$tmp/dedup.err"
+
 # unreadable input on one of two ranks: every rank stops, exit 1, no output
 mkdir -p "$tmp/unread"
 cp "$tmp/plain.jsonl" "$tmp/unread/a.jsonl"
