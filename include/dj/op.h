@@ -95,9 +95,9 @@ typedef struct dj_op_vtab {
 	int  (*process)(void *state, dj_batch *batch, dj_ctx *ctx);   /* local, no MPI */
 	int  (*finish)(void *state, dj_ctx *ctx);                     /* NULL, or collective */
 	void (*free)(void *state);                                    /* accepts NULL */
-	/* deduplicators only: bytes of extra data per emitted key (0: none), and an optional
-	 * check of two candidates sharing a key: 1 duplicates, 0 not, < 0 error */
-	size_t key_extra;
+	/* deduplicators only: bytes of extra data per emitted key (NULL or 0: none; then verify
+	 * is not used), and a check of two candidates sharing a key: 1 duplicates, 0 not, < 0 error */
+	size_t (*key_extra)(const void *state);
 	int  (*verify)(void *state, const void *extra_a, const void *extra_b);
 } dj_op_vtab;
 

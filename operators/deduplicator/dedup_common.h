@@ -47,6 +47,7 @@ typedef struct dj_minhash_op_cfg {
 	dj_optint num_rows_per_band;
 	char *tokenizer_model;
 	char *hash_func;
+	double verify_threshold;
 } dj_minhash_op_cfg;
 
 /* Offsets are into dj_minhash_op_cfg, so it must be the first member of an alias's cfg. */
@@ -72,7 +73,11 @@ typedef struct dj_minhash_op_cfg {
 	{ "tokenizer_model", DJ_PARAM_STR, offsetof(dj_minhash_op_cfg, tokenizer_model), 0, 0, "null", \
 	  "SentencePiece model for tokenization sentencepiece (not supported)", DJ_PARAM_F_NULLABLE }, \
 	{ "hash_func", DJ_PARAM_STR, offsetof(dj_minhash_op_cfg, hash_func), 0, 0, "\"dj\"", \
-	  "djmpi only: dj (Data-Juicer's SHA-1 MinHash, bit-exact) or xxh3 (fast, different values)", 0 }
+	  "djmpi only: dj (Data-Juicer's SHA-1 MinHash, bit-exact) or xxh3 (fast, different values)", 0 }, \
+	{ "verify_threshold", DJ_PARAM_FLOAT, offsetof(dj_minhash_op_cfg, verify_threshold), 0, 1, "0.0", \
+	  "djmpi only: drop a candidate pair sharing a band when its estimated Jaccard (equal signature " \
+	  "values / num_permutations) is below this, so band collisions cannot chain unrelated texts; " \
+	  "0: off (Data-Juicer). Costs num_permutations x 4 bytes per band key in the exchange", 0 }
 
 /** The state of op @name (for messages) with config @c: checks the options, builds the
  *  permutations, picks (bands, rows) and allocates the per-sample scratch. With @ray_empty a
@@ -83,5 +88,8 @@ int dj_minhash_op__new(void **state_out /* OUT */, const dj_minhash_op_cfg *c, c
 	bool ray_empty);
 int dj_minhash_op__process(void *state, dj_batch *b, dj_ctx *ctx);
 void dj_minhash_op__free(void *state);
+/* verify_threshold support (vtab key_extra / verify of the MinHash ops) */
+size_t dj_minhash_op__key_extra(const void *state);
+int dj_minhash_op__verify(void *state, const void *extra_a, const void *extra_b);
 
 #endif

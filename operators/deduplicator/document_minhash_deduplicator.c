@@ -43,6 +43,8 @@ typedef struct minhash_op {
 	size_t window_size;
 	size_t num_bands, rows_per_band;
 	bool ray_empty;
+	double verify_threshold;  /* 0: off */
+	size_t num_perm;
 	uint32_t *sig;          /* num_permutations values, reused for every sample */
 	uint64_t *keys;         /* num_bands band keys, reused */
 } minhash_op;
@@ -94,6 +96,8 @@ int dj_minhash_op__new(void **state_out, const dj_minhash_op_cfg *c, const char 
 	if (!st)
 		return dj_error_set(DJ_ENOMEM, "%s: out of memory", name);
 	st->ray_empty = ray_empty;
+	st->verify_threshold = c->verify_threshold;
+	st->num_perm = (size_t)c->num_permutations;
 	if ((rc = minhash_op_setup(st, c)) < 0) {
 		dj_minhash_op__free(st);
 		return dj_error_prefix("%s", name);
@@ -139,9 +143,27 @@ int dj_minhash_op__process(void *state, dj_batch *b, dj_ctx *ctx)
 		}
 		dj_minhash_band_keys(st->keys, st->sig, st->num_bands, st->rows_per_band);
 		for (size_t j = 0; j < st->num_bands; j++)
-			DJ_TRY(dj_batch_emit_key(b, i, (uint32_t)j, st->keys[j], NULL));
+			DJ_TRY(dj_batch_emit_key(b, i, (uint32_t)j, st->keys[j], st->verify_threshold > 0 ? st->sig : NULL));
 	}
 	return 0;
+}
+
+size_t dj_minhash_op__key_extra(const void *state)
+{
+	const minhash_op *st = state;
+	return st->verify_threshold > 0 ? st->num_perm * sizeof(uint32_t) : 0;
+}
+
+/* Estimated Jaccard of two candidates = the share of equal signature values. */
+int dj_minhash_op__verify(void *state, const void *extra_a, const void *extra_b)
+{
+	const minhash_op *st = state;
+	const uint32_t *a = extra_a, *b = extra_b;
+	size_t eq = 0;
+
+	for (size_t j = 0; j < st->num_perm; j++)
+		eq += a[j] == b[j];
+	return (double)eq >= st->verify_threshold * (double)st->num_perm;
 }
 
 void dj_minhash_op__free(void *state)
@@ -166,4 +188,5 @@ const dj_op_vtab dj_op_document_minhash_deduplicator = {
 	.summary = "Drop near-duplicates by MinHash-LSH (shared band = duplicate), keeping the first of each cluster",
 	.params = dmd_params, .n_params = DJ_ARRAY_LEN(dmd_params), .cfg_size = sizeof(dj_minhash_op_cfg),
 	.init = dmd_init, .process = dj_minhash_op__process, .free = dj_minhash_op__free,
+	.key_extra = dj_minhash_op__key_extra, .verify = dj_minhash_op__verify,
 };

@@ -159,6 +159,11 @@ static int dsd_process(void *state, dj_batch *b, dj_ctx *ctx)
 
 /* Candidates sharing a block key are duplicates iff their hashes (the 8 extra bytes) are
  * within hamming_distance. */
+static size_t dsd_key_extra(const void *state)
+{
+	return sizeof(uint64_t);   /* the 64-bit SimHash, for the Hamming check */
+}
+
 static int dsd_verify(void *state, const void *extra_a, const void *extra_b)
 {
 	const dsd_state *st = state;
@@ -171,5 +176,5 @@ const dj_op_vtab dj_op_document_simhash_deduplicator = {
 	.summary = "Drop near-duplicates by SimHash (Hamming distance <= hamming_distance), keeping the first",
 	.params = dsd_params, .n_params = DJ_ARRAY_LEN(dsd_params), .cfg_size = sizeof(dsd_cfg),
 	.init = dsd_init, .process = dsd_process, .free = dsd_free,
-	.key_extra = sizeof(uint64_t), .verify = dsd_verify,
+	.key_extra = dsd_key_extra, .verify = dsd_verify,
 };

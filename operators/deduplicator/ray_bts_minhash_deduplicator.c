@@ -91,4 +91,5 @@ const dj_op_vtab dj_op_ray_bts_minhash_deduplicator = {
 	.summary = "Ray name of document_minhash_deduplicator (Ray-only parameters ignored)",
 	.params = rbm_params, .n_params = DJ_ARRAY_LEN(rbm_params), .cfg_size = sizeof(rbm_cfg),
 	.init = rbm_init, .process = dj_minhash_op__process, .free = dj_minhash_op__free,
+	.key_extra = dj_minhash_op__key_extra, .verify = dj_minhash_op__verify,
 };

@@ -390,6 +390,15 @@ static void stage_bounds(const dj_exec *ex, size_t s, size_t *lo, size_t *hi)
 	*hi = k < ex->n_ops ? k : ex->n_ops - 1;   /* n_ops - 1 wraps for an empty recipe: no op runs */
 }
 
+/* Extra bytes per key of the current stage's deduplicator (for its verify), 0 if none. */
+static size_t stage_extra(const dj_exec *ex)
+{
+	if (ex->final_stage || ex->op_hi >= ex->n_ops)
+		return 0;
+	const dj_op_run *o = &ex->ops[ex->op_hi];
+	return o->rop->vtab->key_extra ? o->rop->vtab->key_extra(o->state) : 0;
+}
+
 typedef struct verify_ctx {
 	const dj_op_vtab *vtab;
 	void *state;
@@ -411,7 +420,7 @@ static int dedup_all(dj_exec *ex, size_t op)
 	int rc;
 
 	o.extra_len = ex->extra_len;
-	if (v->verify) {
+	if (v->verify && ex->extra_len) {
 		o.verify = verify_cb;
 		o.verify_payload = &vc;
 		o.verify_probes = 1024;
@@ -619,11 +628,7 @@ int dj_exec_run_all(dj_dist *d, const dj_recipe *r, const dj_run_options *opts)
 	if ((rc = agree(&ex, rc)) < 0 || (rc = number_lines(&ex)) < 0)
 		goto out;
 	for (size_t k = 0; k < ex.n_ops; k++)
-		if (ex.ops[k].rop->vtab->kind == DJ_OP_DEDUPLICATOR) {
-			ex.n_stages++;
-			if (ex.ops[k].rop->vtab->key_extra > ex.extra_len)
-				ex.extra_len = ex.ops[k].rop->vtab->key_extra;
-		}
+		ex.n_stages += ex.ops[k].rop->vtab->kind == DJ_OP_DEDUPLICATOR;
 	ex.n_stages++;
 	if (ex.n_stages > 1 && ex.opts.resume) {
 		if (rank == 0)
@@ -639,6 +644,7 @@ int dj_exec_run_all(dj_dist *d, const dj_recipe *r, const dj_run_options *opts)
 	}
 	stage_bounds(&ex, 0, &ex.op_lo, &ex.op_hi);
 	ex.final_stage = ex.n_stages == 1;
+	ex.extra_len = stage_extra(&ex);
 	if (rank == 0 && ex.opts.resume) {
 		size_t n_done = 0;
 		for (size_t i = 0; i < ex.plan.n; i++)
@@ -681,6 +687,7 @@ int dj_exec_run_all(dj_dist *d, const dj_recipe *r, const dj_run_options *opts)
 			break;
 		stage_bounds(&ex, ex.stage, &ex.op_lo, &ex.op_hi);
 		ex.final_stage = ex.stage + 1 == ex.n_stages;
+		ex.extra_len = stage_extra(&ex);
 		for (size_t m = 0; m < ex.n_mine && rc == 0; m++) {
 			double ts = dj_exec__now();
 			rc = dj_exec__shard(&ex, ex.mine[m], m, NULL);

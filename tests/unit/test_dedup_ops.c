@@ -45,7 +45,7 @@ static int collect(void *payload, uint64_t gid, uint32_t band, uint64_t key, con
 	x = &r->recs[r->n_recs++];
 	*x = (rec){ .gid = gid, .band = band, .key = key, .has_extra = extra != NULL };
 	if (extra)
-		memcpy(x->extra, extra, r->op->key_extra);
+		memcpy(x->extra, extra, r->op->key_extra(r->state));
 	return 0;
 }
 
@@ -466,7 +466,7 @@ static void test_dedup_ops_simhash_keys(void **state)
 		"the porch and the sun sets slowly behind the green hills of the valley", long_b, "a b", "c d" };
 
 	assert_int_equal(setup(r, "document_simhash_deduplicator", NULL), 0);
-	assert_int_equal(r->op->key_extra, sizeof(uint64_t));
+	assert_int_equal(r->op->key_extra(r->state), sizeof(uint64_t));
 	assert_non_null(r->op->verify);
 	assert_int_equal(process(r, texts, 5, true), 0);
 	/* C(6, 4) = 15 block keys per sample, each carrying the hash */
