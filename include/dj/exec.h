@@ -17,9 +17,10 @@ typedef struct dj_run_options {
 	bool quiet;             /* no summary table or progress */
 	uint64_t shard_bytes;   /* uncompressed files above this are split into shards of about it */
 	bool resume;            /* skip shards whose parts a previous run of the same plan completed */
+	size_t exchange_bytes;  /* dedup exchange buffers per rank and round (0: 256 MiB) */
 } dj_run_options;
 
-#define DJ_RUN_OPTIONS_INIT { DJ_RUN_OPTIONS_VERSION, false, (size_t)4 << 20, false, (uint64_t)64 << 20, false }
+#define DJ_RUN_OPTIONS_INIT { DJ_RUN_OPTIONS_VERSION, false, (size_t)4 << 20, false, (uint64_t)64 << 20, false, 0 }
 
 /** Run @r over its dataset. Collective on @d: every rank calls it with the same recipe.
  *  Writes export_path (atomically), <work_dir>/summary.json and manifest.json, rejected lines

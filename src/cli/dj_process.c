@@ -13,7 +13,7 @@
 
 enum {
 	OPT_DATASET = 256, OPT_EXPORT, OPT_WORK_DIR, OPT_NP, OPT_STRICT, OPT_BATCH, OPT_QUIET,
-	OPT_VERSION, OPT_LOG, OPT_RESUME, OPT_SHARD,
+	OPT_VERSION, OPT_LOG, OPT_RESUME, OPT_SHARD, OPT_EXCHANGE,
 };
 
 static const struct option longopts[] = {
@@ -30,6 +30,8 @@ static const struct option longopts[] = {
 	{ "batch-bytes", required_argument, NULL, OPT_BATCH },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "resume", no_argument, NULL, OPT_RESUME },
+	{ "exchange_mb", required_argument, NULL, OPT_EXCHANGE },
+	{ "exchange-mb", required_argument, NULL, OPT_EXCHANGE },
 	{ "shard_bytes", required_argument, NULL, OPT_SHARD },
 	{ "shard-bytes", required_argument, NULL, OPT_SHARD },
 	{ "log_level", required_argument, NULL, OPT_LOG },
@@ -57,6 +59,8 @@ static void usage(FILE *f)
 "      --batch_bytes N      bytes of input per batch (default 4194304)\n"
 "      --shard_bytes N      split uncompressed inputs larger than N bytes into shards\n"
 "                           of about N bytes, cut at line ends (default 67108864)\n"
+"      --exchange_mb N      deduplicators: exchange buffers per rank and round, in MiB\n"
+"                           (default 256; rounds keep memory bounded on any corpus)\n"
 "      --resume             reuse the parts of shards a previous run of the same recipe\n"
 "                           and inputs completed (also: use_checkpoint: true)\n"
 "      --quiet              no summary table or progress on stdout/stderr\n"
@@ -106,6 +110,14 @@ static int parse_args(cli *c, int argc, char **argv, bool loud)
 		}
 		case OPT_QUIET: c->run.quiet = true; break;
 		case OPT_RESUME: c->run.resume = true; break;
+		case OPT_EXCHANGE: {
+			char *end;
+			double mb = strtod(optarg, &end);
+			if (*end || !(mb > 0) || mb > 1048576)
+				return dj_error_set(DJ_EINVAL, "--exchange_mb: expected a positive number of MiB, got '%s'", optarg);
+			c->run.exchange_bytes = (size_t)(mb * 1048576.0);
+			break;
+		}
 		case OPT_SHARD: {
 			char *end;
 			unsigned long long n = strtoull(optarg, &end, 10);

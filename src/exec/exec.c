@@ -420,6 +420,7 @@ static int dedup_all(dj_exec *ex, size_t op)
 	int rc;
 
 	o.extra_len = ex->extra_len;
+	o.mem_cap = ex->opts.exchange_bytes;
 	if (v->verify && ex->extra_len) {
 		o.verify = verify_cb;
 		o.verify_payload = &vc;
@@ -444,6 +445,19 @@ static int dedup_all(dj_exec *ex, size_t op)
 			"%u rounds); largest clusters: %s", v->name, (unsigned long long)st->n_duplicates,
 			(unsigned long long)st->n_components, (unsigned long long)st->n_records,
 			(unsigned long long)st->n_edges, st->n_rounds, n ? top : "none");
+		json_t *largest = json_array();
+		for (size_t k = 0; k < st->n_top; k++)
+			json_array_append_new(largest, json_integer((json_int_t)st->top_size[k]));
+		if (!ex->dedup_stats)
+			ex->dedup_stats = json_array();
+		json_array_append_new(ex->dedup_stats, json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:i,s:i,s:I,s:I,s:I,s:f,s:o}",
+			"op", v->name, "keys", (json_int_t)st->n_records, "buckets", (json_int_t)st->n_buckets,
+			"rejected_pairs", (json_int_t)st->n_rejected, "edges", (json_int_t)st->n_edges,
+			"duplicates", (json_int_t)st->n_duplicates, "clusters", (json_int_t)st->n_components,
+			"cc_iterations", (int)st->cc_iterations, "exchanges", (int)st->n_exchanges,
+			"rounds", (int)st->n_rounds, "bytes_exchanged", (json_int_t)st->bytes_sent,
+			"max_round_bytes", (json_int_t)st->max_round_bytes, "mem_cap", (json_int_t)st->mem_cap,
+			"seconds", st->seconds, "largest_clusters", largest));
 	}
 	ex->dedup_op = op;
 	return rc;
@@ -581,6 +595,7 @@ static void free_stages(dj_exec *ex)
 	free(ex->extra);
 	free(ex->trace_need);
 	dj_buf_free(&ex->trace_capture);
+	json_decref(ex->dedup_stats);
 	dj_dedup_result_free(ex->dups);
 }
 

@@ -65,6 +65,7 @@ typedef struct dj_exec {
 	size_t extra_len;
 	struct dj_dedup_result *dups;   /* the previous stage's verdicts for this rank's samples */
 	size_t dedup_op;                /* the previous stage's deduplicator */
+	struct json_t *dedup_stats;     /* rank 0: one object per deduplicator, for summary.json */
 	size_t *mine;                   /* shards this rank processed in stage 0, in order */
 	size_t n_mine;
 	dj_saved_shard *saved;          /* their counters between stages */

@@ -253,6 +253,8 @@ static int finish_rank0(dj_exec *ex, double t0, json_t *ranks)
 		"shards", (json_int_t)ex->plan.n, "samples", samples_json(&t.c), "bytes_in", (json_int_t)t.c.bytes_in,
 		"wall_seconds", wall, "MBps", wall > 0 ? mb / wall : 0.0,
 		"samples_per_s", wall > 0 ? (double)t.c.in / wall : 0.0, "ops", ops_json(ex, &t), "recipe", r->tree);
+	if (summary && ex->dedup_stats)
+		json_object_set(summary, "dedup", ex->dedup_stats);
 	rc = summary ? write_json(r->work_dir, "summary.json", summary) : dj_error_set(DJ_ENOMEM, "out of memory");
 	json_decref(summary);
 	if (rc < 0)

@@ -264,6 +264,15 @@ check "dedup: 2 dropped by the op" test "$(json_get "$tmp/dd/summary.json" 'd["o
 check "dedup: duplicate trace pairs" test "$(head -1 "$tmp/dd/trace/duplicate-document_deduplicator.jsonl")" = '{"dup1":{"text": "one two three four five six seven"},"dup2":{"text": "one two three four five six seven"}}'
 check "dedup: the log names the duplicates" grep -q "document_deduplicator: 2 duplicates in 1 clusters" "$tmp/dedup.err"
 
+# the exchange stays under --exchange_mb (many rounds), with the same survivors
+"$mpiexec" --oversubscribe -np 3 "$dj_process" --config configs/demo/dedup.yaml --export_path "$tmp/dcap/out.jsonl" \
+	--exchange_mb 0.01 --quiet --log_level error >/dev/null 2>&1
+"$mpiexec" --oversubscribe -np 3 "$dj_process" --config configs/demo/dedup.yaml --export_path "$tmp/dfull/out.jsonl" \
+	--quiet --log_level error >/dev/null 2>&1
+check "exchange cap: every round under the cap" test "$(json_get "$tmp/dcap/summary.json" 'all(x["max_round_bytes"] <= x["mem_cap"] and x["rounds"] > x["exchanges"] for x in d["dedup"][1:])')" = True
+check "exchange cap: same output as the default cap" cmp -s "$tmp/dcap/out.jsonl" "$tmp/dfull/out.jsonl"
+run bad_exchange 2 --config "$tmp/keep.yaml" --dataset_path "$in" --exchange_mb 0
+
 # unreadable input on one of two ranks: every rank stops, exit 1, no output
 mkdir -p "$tmp/unread"
 cp "$tmp/plain.jsonl" "$tmp/unread/a.jsonl"
