@@ -27,9 +27,12 @@ typedef struct dj_pattern_repl_cfg {
 	{ "repl", DJ_PARAM_STR, offsetof(dj_pattern_repl_cfg, repl), 0, 0, "\"\"", \
 	  "replacement template (Python re.sub: \\1, \\g<name>, \\n)", 0 }
 
-/** Create an empty rule list (a mapper that changes nothing) for op @op_name.
- *  @op_name is borrowed and must outlive the mapper (a string literal). */
+/** Create an empty rule list (a mapper that changes nothing) for op @op_name; its rules
+ *  compile with DJ_RE_DOTALL. @op_name is borrowed and must outlive the mapper. */
 int dj_regex_mapper_new(dj_regex_mapper **out /* OUT */, const char *op_name);
+
+/** The same with the DJ_RE_* compile flags @re_flags for every rule (e.g. MULTILINE). */
+int dj_regex_mapper_new_flags(dj_regex_mapper **out /* OUT */, const char *op_name, unsigned re_flags);
 
 /** Append a rule: compile @pattern (DJ_RE_DOTALL; dj_regex_new strips a r'...' wrapper) and
  *  check the template @repl (copied). @win is NULL, or static windows that hold every match

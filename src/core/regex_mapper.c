@@ -25,11 +25,12 @@ typedef struct rule {
 
 struct dj_regex_mapper {
 	const char *op_name;
+	unsigned re_flags;
 	rule *rules;
 	size_t n_rules;
 };
 
-int dj_regex_mapper_new(dj_regex_mapper **out, const char *op_name)
+int dj_regex_mapper_new_flags(dj_regex_mapper **out, const char *op_name, unsigned re_flags)
 {
 	dj_regex_mapper *m = calloc(1, sizeof(*m));
 
@@ -37,8 +38,14 @@ int dj_regex_mapper_new(dj_regex_mapper **out, const char *op_name)
 	if (!m)
 		return dj_error_set(DJ_ENOMEM, "%s: out of memory", op_name);
 	m->op_name = op_name;
+	m->re_flags = re_flags;
 	*out = m;
 	return 0;
+}
+
+int dj_regex_mapper_new(dj_regex_mapper **out, const char *op_name)
+{
+	return dj_regex_mapper_new_flags(out, op_name, DJ_RE_DOTALL);
 }
 
 int dj_regex_mapper_add(dj_regex_mapper *m, const char *param, const char *pattern, const char *repl,
@@ -47,7 +54,7 @@ int dj_regex_mapper_add(dj_regex_mapper *m, const char *param, const char *patte
 	rule r = { NULL, NULL, win }, *nr;
 	int rc;
 
-	if ((rc = dj_regex_new(&r.re, pattern, DJ_RE_DOTALL)) < 0) {
+	if ((rc = dj_regex_new(&r.re, pattern, m->re_flags)) < 0) {
 		dj_error_prefix("%s: parameter '%s'", m->op_name, param);
 		goto fail;
 	}
