@@ -99,6 +99,11 @@ typedef struct dj_op_vtab {
 	 * is not used), and a check of two candidates sharing a key: 1 duplicates, 0 not, < 0 error */
 	size_t (*key_extra)(const void *state);
 	int  (*verify)(void *state, const void *extra_a, const void *extra_b);
+	/* NULL, or a check of the whole cfg run when the recipe is loaded (after every
+	 * dj_op_cfg_set), so a bad value that types and bounds cannot express (a string outside
+	 * a fixed set) is a config error before anything runs. Returns 0 or DJ_EINVAL with a
+	 * message naming op and key. */
+	int  (*check)(const void *cfg);
 } dj_op_vtab;
 
 /* ---- registry ------------------------------------------------------------------ */

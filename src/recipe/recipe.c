@@ -242,6 +242,8 @@ static int build_op(dj_recipe_op *rop, size_t index, const json_t *item)
 		if ((rc = dj_op_cfg_set(rop->vtab, rop->cfg, key, v)) < 0)
 			return dj_error_prefix("process[%zu]", index);
 	}
+	if (rop->vtab->check && (rc = rop->vtab->check(rop->cfg)) < 0)
+		return dj_error_prefix("process[%zu]", index);
 	return 0;
 }
 

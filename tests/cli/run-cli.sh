@@ -87,6 +87,9 @@ cfg_err yaml_syntax $'process:\n  - text_length_filter: {min_len: [1, 2\n' "YAML
 cfg_err bad_entry $'process:\n  - text_length_filter: 7\n' "text_length_filter" "mapping"
 cfg_err unsupported_tok $'process:\n  - words_num_filter:\n      tokenization: true\n' "words_num_filter" "tokenization"
 cfg_err unsupported_tok_first $'process:\n  - words_num_filter:\n      tokenization: true\n  - text_length_filter:\n  - clean_email_mapper:\n' "process[0]" "tokenization"
+cfg_err wordlist_bad_lang $'process:\n  - flagged_words_filter:\n      lang: xx\n' "flagged_words_filter" "lang 'xx'" "available: all, ar"
+cfg_err wordlist_tok $'process:\n  - stopwords_filter:\n      tokenization: true\n' "stopwords_filter" "tokenization" "SentencePiece"
+cfg_err wordlist_no_dir $'process:\n  - stopwords_filter:\n      stopwords_dir: /nonexistent-djmpi\n' "stopwords_filter" "/nonexistent-djmpi"
 cfg_err bad_regex $'process:\n  - replace_content_mapper:\n      pattern: "(unclosed"\n' "replace_content_mapper"
 recipe "$tmp/bad_export.yaml" $'process: []\n'
 run bad_export 2 --config "$tmp/bad_export.yaml" --dataset_path "$in" --export_path "$tmp/be/out.parquet"

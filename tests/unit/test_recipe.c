@@ -100,6 +100,16 @@ static void test_recipe_errors_name_op_and_key(void **state)
 	expect_error("process:\n  - text_length_filter:\n      min_lenn: 3\n", DJ_ENOTFOUND, "min_lenn", "min_len");
 	expect_error("process:\n  - text_length_filter:\n      min_len: 'ten'\n", DJ_EINVAL, "text_length_filter", "min_len");
 	expect_error("process:\n  - character_repetition_filter:\n      rep_len: 0\n", DJ_ERANGE, "character_repetition_filter", "rep_len");
+	expect_error("process:\n  - chinese_convert_mapper:\n      mode: s2x\n", DJ_EINVAL, "'mode' = 's2x'",
+		"s2t, t2s, s2tw");
+	expect_error("process:\n  - general_field_filter:\n      filter_condition: 'a <'\n", DJ_EINVAL, "general_field_filter",
+		"column 4: expected a field name");
+	expect_error("process:\n  - general_field_filter:\n      filter_condition: '(a < 1 and b'\n", DJ_EINVAL,
+		"general_field_filter", "column 13: expected ')'");
+	expect_error("process:\n  - general_field_filter:\n      filter_condition: 'a = 1'\n", DJ_EINVAL,
+		"general_field_filter", "column 3: expected 'and', 'or'");
+	expect_error("process:\n  - general_field_filter:\n      filter_condition: \"s == 'x\"\n", DJ_EINVAL,
+		"general_field_filter", "column 6");
 	expect_error("process:\n  - text_length_filter: 5\n", DJ_EINVAL, "text_length_filter", "mapping");
 	expect_error("process:\n  - {text_length_filter: {}, words_num_filter: {}}\n", DJ_EINVAL, "process[0]", NULL);
 	expect_error("dataset_pth: x\n", DJ_ENOTFOUND, "dataset_pth", "dataset_path");

@@ -35,7 +35,7 @@ static void test_registry_defaults_parse_within_bounds(void **state)
 	for (const dj_op_vtab *op = dj_op_next(NULL); op; op = dj_op_next(op)) {
 		void *cfg = calloc(1, op->cfg_size ? op->cfg_size : 1);
 		assert_non_null(cfg);
-		if (dj_op_cfg_init(op, cfg) < 0)
+		if (dj_op_cfg_init(op, cfg) < 0 || (op->check && op->check(cfg) < 0))
 			fail_msg("%s: %s", op->name, dj_error_last()->msg);
 		for (size_t i = 0; i < op->n_params; i++) {
 			const dj_param_spec *p = &op->params[i];

@@ -1,0 +1,59 @@
+/* stopwords_filter: keep samples whose stopword ratio lies in [min_ratio, max_ratio]
+ * (spec 4.2). Words are the text split on ' ', '\n' and '\t', lower-cased, stripped of
+ * SPECIAL_CHARACTERS, empties dropped (DJ_WORDS_REFINED_LOWER); with use_words_aug the
+ * n-grams join_char.join(words[i:i+g]) for each g in words_aug_group_sizes are appended and
+ * count in the denominator too. stopwords_ratio = #(w in STOPWORDS[lang]) / #words
+ * (0.0 without words, at most 1.0). Stat: stopwords_ratio (float).
+ *
+ * The lists are every *.json whose name contains "stopwords" in stopwords_dir
+ * (default: the bundled assets/stopwords, or $DJMPI_ASSETS/stopwords); lang 'all'
+ * is the union of all languages. tokenization: true (SentencePiece pieces) is not supported
+ * and fails in init() with DJ_EINVAL. The loading and the ratio live in src/core/wordlist.c.
+ *
+ * Example, defaults (lang en, min_ratio 0.3):
+ *   {"text":"Today is a sunny day"}                          -> kept    (2/5: is, a)
+ *   {"text":"Quantum chromodynamics lattice computations"}   -> dropped (0/4)
+ */
+#include <math.h>
+#include <stddef.h>
+
+#include "dj/dj.h"
+#include "dj/wordlist.h"
+
+static const dj_param_spec swf_params[] = {
+	DJ_FILTER_COMMON_PARAMS(dj_wordlist_cfg),
+	{ "lang", DJ_PARAM_STR, offsetof(dj_wordlist_cfg, lang), 0, 0, "\"en\"",
+	  "language of the stopwords list ('all': every language)", 0 },
+	{ "tokenization", DJ_PARAM_BOOL, offsetof(dj_wordlist_cfg, tokenization), 0, 0, "false",
+	  "split with a SentencePiece model (unsupported: must be false)", 0 },
+	{ "min_ratio", DJ_PARAM_FLOAT, offsetof(dj_wordlist_cfg, min_ratio), -HUGE_VAL, HUGE_VAL, "0.3",
+	  "minimum stopwords ratio", 0 },
+	{ "max_ratio", DJ_PARAM_FLOAT, offsetof(dj_wordlist_cfg, max_ratio), -HUGE_VAL, HUGE_VAL, "1.0",
+	  "maximum stopwords ratio", 0 },
+	{ "stopwords_dir", DJ_PARAM_STR, offsetof(dj_wordlist_cfg, words_dir), 0, 0, "null",
+	  "directory of *stopwords*.json lists (null: the bundled assets; env DJMPI_ASSETS)",
+	  DJ_PARAM_F_NULLABLE },
+	{ "use_words_aug", DJ_PARAM_BOOL, offsetof(dj_wordlist_cfg, use_words_aug), 0, 0, "false",
+	  "also count joined word n-grams", 0 },
+	{ "words_aug_group_sizes", DJ_PARAM_INT_LIST, offsetof(dj_wordlist_cfg, words_aug_group_sizes),
+	  1, DJ_INT64_MAX_D, "[2]", "n-gram sizes of the augmentation (PositiveInt)", 0 },
+	{ "words_aug_join_char", DJ_PARAM_STR, offsetof(dj_wordlist_cfg, words_aug_join_char), 0, 0, "\"\"",
+	  "string joining the words of an n-gram", 0 },
+};
+
+static int swf_init(void **state_out, const void *cfg, dj_ctx *ctx)
+{
+	dj_wordlist_filter *st;
+
+	DJ_TRY(dj_wordlist_filter_new(&st, cfg, ctx, "stopwords_filter", "stopwords",
+		"stopwords_ratio"));
+	*state_out = st;
+	return 0;
+}
+
+const dj_op_vtab dj_op_stopwords_filter = {
+	.version = DJ_OP_VTAB_VERSION, .name = "stopwords_filter", .kind = DJ_OP_FILTER,
+	.summary = "Keep samples whose stopwords ratio lies in [min_ratio, max_ratio]",
+	.params = swf_params, .n_params = DJ_ARRAY_LEN(swf_params), .cfg_size = sizeof(dj_wordlist_cfg),
+	.init = swf_init, .process = dj_wordlist_filter_process, .free = dj_wordlist_filter_free,
+};
