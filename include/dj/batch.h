@@ -65,6 +65,12 @@ void dj_batch_drop(dj_batch *b, size_t i);
  *  Returns 0, or the error code when skip_op_error is off (the run then stops). */
 int dj_batch_fail(dj_batch *b, size_t i, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/** An op's call for sample @i failed with @rc (dj_error set). DJ_EINVAL is a failure of that
+ *  sample alone (a regex match limit): it goes to dj_batch_fail() with the message, so this
+ *  returns 0 (sample dropped) or, without skip_op_error, the error. Any other code (DJ_ENOMEM)
+ *  is returned as is. Usage: `if (rc < 0) { DJ_TRY(dj_batch_fail_rc(b, i, rc)); continue; }` */
+int dj_batch_fail_rc(dj_batch *b, size_t i, int rc);
+
 /** The current text of sample @i (borrowed; valid until the batch is reset or the text set). */
 dj_span dj_batch_text(const dj_batch *b, size_t i);
 

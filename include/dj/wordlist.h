@@ -60,4 +60,21 @@ int dj_wordlist_filter_process(void *state, dj_batch *b, dj_ctx *ctx);
 
 void dj_wordlist_filter_free(void *state);   /* accepts NULL */
 
+
+/* The parameters both word-list filters share; the op lists its own ratio bounds and
+ * <list>_dir between them. @what names the list in the help ("flagged-words"). */
+#define DJ_WORDLIST_LANG_PARAMS(what) \
+	{ "lang", DJ_PARAM_STR, offsetof(dj_wordlist_cfg, lang), 0, 0, "\"en\"", \
+	  "language of the " what " list ('all': every language)", 0 }, \
+	{ "tokenization", DJ_PARAM_BOOL, offsetof(dj_wordlist_cfg, tokenization), 0, 0, "false", \
+	  "split with a SentencePiece model (unsupported: must be false)", 0 }
+
+#define DJ_WORDLIST_AUG_PARAMS \
+	{ "use_words_aug", DJ_PARAM_BOOL, offsetof(dj_wordlist_cfg, use_words_aug), 0, 0, "false", \
+	  "also count joined word n-grams", 0 }, \
+	{ "words_aug_group_sizes", DJ_PARAM_INT_LIST, offsetof(dj_wordlist_cfg, words_aug_group_sizes), \
+	  1, DJ_INT64_MAX_D, "[2]", "n-gram sizes of the augmentation (PositiveInt)", 0 }, \
+	{ "words_aug_join_char", DJ_PARAM_STR, offsetof(dj_wordlist_cfg, words_aug_join_char), 0, 0, "\"\"", \
+	  "string joining the words of an n-gram", 0 }
+
 #endif

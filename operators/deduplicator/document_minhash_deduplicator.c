@@ -129,12 +129,8 @@ int dj_minhash_op__process(void *state, dj_batch *b, dj_ctx *ctx)
 		if (!dj_batch_alive(b, i))
 			continue;
 		if ((rc = dj_minhash_compute(st->mh, st->sig, &n_shingles, dj_batch_text(b, i))) < 0) {
-			if (rc != DJ_EINVAL)
-				return rc;
 			/* ignore_pattern hit the regex match limit on this text */
-			if ((rc = dj_batch_fail(b, i, "%s", dj_error_last()->msg)) < 0)
-				return rc;
-			dj_error_clear();
+			DJ_TRY(dj_batch_fail_rc(b, i, rc));
 			continue;
 		}
 		if (n_shingles == 0) {

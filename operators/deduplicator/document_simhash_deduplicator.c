@@ -141,12 +141,8 @@ static int dsd_process(void *state, dj_batch *b, dj_ctx *ctx)
 		if (!dj_batch_alive(b, i))
 			continue;
 		if ((rc = dj_simhash_compute(st->sh, &hash, NULL, dj_batch_text(b, i))) < 0) {
-			if (rc != DJ_EINVAL)
-				return rc;
 			/* ignore_pattern hit the regex match limit on this text */
-			if ((rc = dj_batch_fail(b, i, "%s", dj_error_last()->msg)) < 0)
-				return rc;
-			dj_error_clear();
+			DJ_TRY(dj_batch_fail_rc(b, i, rc));
 			continue;
 		}
 		put_le64(extra, hash);

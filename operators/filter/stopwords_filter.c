@@ -22,10 +22,7 @@
 
 static const dj_param_spec swf_params[] = {
 	DJ_FILTER_COMMON_PARAMS(dj_wordlist_cfg),
-	{ "lang", DJ_PARAM_STR, offsetof(dj_wordlist_cfg, lang), 0, 0, "\"en\"",
-	  "language of the stopwords list ('all': every language)", 0 },
-	{ "tokenization", DJ_PARAM_BOOL, offsetof(dj_wordlist_cfg, tokenization), 0, 0, "false",
-	  "split with a SentencePiece model (unsupported: must be false)", 0 },
+	DJ_WORDLIST_LANG_PARAMS("stopwords"),
 	{ "min_ratio", DJ_PARAM_FLOAT, offsetof(dj_wordlist_cfg, min_ratio), -HUGE_VAL, HUGE_VAL, "0.3",
 	  "minimum stopwords ratio", 0 },
 	{ "max_ratio", DJ_PARAM_FLOAT, offsetof(dj_wordlist_cfg, max_ratio), -HUGE_VAL, HUGE_VAL, "1.0",
@@ -33,12 +30,7 @@ static const dj_param_spec swf_params[] = {
 	{ "stopwords_dir", DJ_PARAM_STR, offsetof(dj_wordlist_cfg, words_dir), 0, 0, "null",
 	  "directory of *stopwords*.json lists (null: the bundled assets; env DJMPI_ASSETS)",
 	  DJ_PARAM_F_NULLABLE },
-	{ "use_words_aug", DJ_PARAM_BOOL, offsetof(dj_wordlist_cfg, use_words_aug), 0, 0, "false",
-	  "also count joined word n-grams", 0 },
-	{ "words_aug_group_sizes", DJ_PARAM_INT_LIST, offsetof(dj_wordlist_cfg, words_aug_group_sizes),
-	  1, DJ_INT64_MAX_D, "[2]", "n-gram sizes of the augmentation (PositiveInt)", 0 },
-	{ "words_aug_join_char", DJ_PARAM_STR, offsetof(dj_wordlist_cfg, words_aug_join_char), 0, 0, "\"\"",
-	  "string joining the words of an n-gram", 0 },
+	DJ_WORDLIST_AUG_PARAMS,
 };
 
 static int swf_init(void **state_out, const void *cfg, dj_ctx *ctx)

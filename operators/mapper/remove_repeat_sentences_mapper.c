@@ -261,12 +261,8 @@ static int rrs_process(void *state, dj_batch *b, dj_ctx *ctx)
 			p = nl + 1;
 		}
 		if (rc < 0) {
-			if (rc == DJ_ENOMEM)
-				return rc;
 			/* A match limit on this text: drop the sample (skip_op_error) or stop the run. */
-			if ((rc = dj_batch_fail(b, i, "%s", dj_error_last()->msg)) < 0)
-				return rc;
-			dj_error_clear();
+			DJ_TRY(dj_batch_fail_rc(b, i, rc));
 			continue;
 		}
 		if (n != t.len || memcmp(out, t.p, n))

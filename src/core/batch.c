@@ -201,6 +201,16 @@ int dj_batch_fail(dj_batch *b, size_t i, const char *fmt, ...)
 	return 0;
 }
 
+int dj_batch_fail_rc(dj_batch *b, size_t i, int rc)
+{
+	if (rc != DJ_EINVAL)
+		return rc;
+	if ((rc = dj_batch_fail(b, i, "%s", dj_error_last()->msg)) < 0)
+		return rc;
+	dj_error_clear();
+	return 0;
+}
+
 dj_span dj_batch_text(const dj_batch *b, size_t i)
 {
 	return b->s[i].text;

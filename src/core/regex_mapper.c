@@ -116,12 +116,8 @@ int dj_regex_mapper_apply(dj_regex_mapper *m, dj_batch *b)
 			}
 		}
 		if (rc < 0) {
-			if (rc == DJ_ENOMEM)
-				return rc;
 			/* A match limit on this text: drop the sample (skip_op_error) or stop the run. */
-			if ((rc = dj_batch_fail(b, i, "%s", dj_error_last()->msg)) < 0)
-				return rc;
-			dj_error_clear();
+			DJ_TRY(dj_batch_fail_rc(b, i, rc));
 			continue;
 		}
 		if (any)
