@@ -2,18 +2,7 @@
 # Global deduplication throughput on the benchmark corpus (real text, ~45% duplicated because
 # the corpus repeats its sources): exact, MinHash in dj (bit-exact) and xxh3 modes, SimHash,
 # at -np 1 and 2. Appends JSON lines to benchmarks/results/.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-build=${DJ_BUILD_DIR:-build}
-corpus=benchmarks/corpus/bench.jsonl
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-scripts/setup >/dev/null
-[ -f "$corpus" ] || python3 benchmarks/make_corpus.py "$corpus" 256
-results=benchmarks/results/$(date +%Y-%m-%d)-$(hostname).jsonl
-mkdir -p benchmarks/results
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cat "$corpus" >/dev/null
+source "$(dirname "$0")/lib.sh"
 declare -A ops=(
 	[exact]='{"document_deduplicator": {}}'
 	[minhash_dj]='{"document_minhash_deduplicator": {"hash_func": "dj"}}'

@@ -2,18 +2,7 @@
 # Scaling and coordinator overhead (issue 3): the demo recipe over the benchmark corpus as one
 # huge file (cut into 64 MiB shards) at -np 1 and 2; and the coordinator's cost per shard with
 # 10,000 tiny files and a trivial recipe. Appends JSON lines to benchmarks/results/.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-build=${DJ_BUILD_DIR:-build}
-corpus=benchmarks/corpus/bench.jsonl
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-scripts/setup >/dev/null
-[ -f "$corpus" ] || python3 benchmarks/make_corpus.py "$corpus" 256
-results=benchmarks/results/$(date +%Y-%m-%d)-$(hostname).jsonl
-mkdir -p benchmarks/results
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cat "$corpus" >/dev/null
+source "$(dirname "$0")/lib.sh"
 
 report() {   # report BENCH NP SUMMARY
 	python3 - "$1" "$2" "$3" <<'PY' | tee -a "$results"

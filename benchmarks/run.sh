@@ -2,18 +2,8 @@
 # Throughput of the demo recipe on a >= 200 MB real-text corpus, next to its floors
 # (read only; jansson parse + re-serialise), per rank at -np 1 and -np 2.
 # Appends JSON lines to benchmarks/results/<date>-<host>.jsonl and prints a table.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-build=${DJ_BUILD_DIR:-build}
-mb=${DJ_BENCH_MB:-256}
-corpus=benchmarks/corpus/bench.jsonl
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-scripts/setup >/dev/null
+source "$(dirname "$0")/lib.sh"
 meson compile -C "$build" bench_jsonl >/dev/null
-[ -f "$corpus" ] || python3 benchmarks/make_corpus.py "$corpus" "$mb"
-results=benchmarks/results/$(date +%Y-%m-%d)-$(hostname).jsonl
-mkdir -p benchmarks/results
-cat "$corpus" >/dev/null   # warm the page cache so every run reads from memory
 
 for mode in read scan jansson; do
 	"$build/benchmarks/bench_jsonl" "$mode" "$corpus" | tee -a "$results"
