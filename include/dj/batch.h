@@ -71,6 +71,10 @@ int dj_batch_fail(dj_batch *b, size_t i, const char *fmt, ...) __attribute__((fo
  *  is returned as is. Usage: `if (rc < 0) { DJ_TRY(dj_batch_fail_rc(b, i, rc)); continue; }` */
 int dj_batch_fail_rc(dj_batch *b, size_t i, int rc);
 
+/** A 64-bit key of sample @i fixed by its input line (file, line) and, for a piece of a split
+ *  sample, by which piece it is: the same whatever the ranks and the shard sizes. */
+uint64_t dj_batch_sample_key(const dj_batch *b, size_t i);
+
 /** The current text of sample @i (borrowed; valid until the batch is reset or the text set). */
 dj_span dj_batch_text(const dj_batch *b, size_t i);
 
@@ -105,6 +109,15 @@ bool dj_batch_stat_num(dj_batch *b, size_t i, int col, double *out);
 
 /** Store stat @col of sample @i. A DJ_VAL_JSON value's reference is taken over by the batch. */
 int dj_batch_stat_set(dj_batch *b, size_t i, int col, dj_value v);
+
+/* ---- fan-out mappers (DJ_OP_F_FANOUT) ------------------------------------------------ */
+
+/** Replace sample @i by @n samples: copies of it (every other field, its stats) whose texts
+ *  are @texts[0..n-1], in that order; n = 0 removes it (counted against the op, like a
+ *  filter's drop). Each span must live as long as the batch (arena or a sub-span of the
+ *  text); @texts itself is copied. Takes effect when the op's process() returns, so indices
+ *  stay valid during the op; call at most once per sample. Returns 0 or DJ_ENOMEM. */
+int dj_batch_split(dj_batch *b, size_t i, const dj_span *texts, size_t n);
 
 /* ---- deduplicators ---------------------------------------------------------------- */
 

@@ -36,6 +36,11 @@ int dj_dist_max_f64(dj_dist *d, double *vals, size_t n);
  *  (*all malloc'd on rank 0, NULL elsewhere). */
 int dj_dist_gather_bytes(dj_dist *d, const char *mine, size_t len, char **all, size_t *all_len);
 
+/** Collective: the reverse of a gather: rank 0 sends @parts[r] (@lens[r] bytes) to rank r;
+ *  every rank gets its part in *mine (malloc'd, NUL-terminated) and *len. @parts and @lens
+ *  are read on rank 0 only. */
+int dj_dist_scatter_bytes(dj_dist *d, char *const *parts, const size_t *lens, char **mine, size_t *len);
+
 /** Collective barrier. */
 int dj_dist_barrier(dj_dist *d);
 

@@ -81,6 +81,17 @@ int dj_ctx_stat_column(dj_ctx *ctx, const char *name, int *col_out);
 
 #define DJ_OP_VTAB_VERSION 1
 #define DJ_OP_F_COLLECTIVE (1u << 0)   /* finish() is collective: every rank calls it */
+#define DJ_OP_F_FANOUT     (1u << 1)   /* a mapper that may turn one sample into several (dj_batch_split) */
+#define DJ_OP_F_REORDERS   (1u << 2)   /* a selector whose output order is not the input order */
+
+/* A selector's view of one sample, as its process() emitted it (dj_batch_emit_key with
+ * band = a kind tag of the op's choosing, key = the value's bits or hash). */
+typedef struct dj_select_rec {
+	uint64_t gid;       /* dataset order: a smaller gid came first */
+	uint64_t key;
+	uint32_t band;
+	uint32_t reserved;
+} dj_select_rec;
 
 typedef struct dj_op_vtab {
 	unsigned version;
@@ -104,6 +115,11 @@ typedef struct dj_op_vtab {
 	 * a fixed set) is a config error before anything runs. Returns 0 or DJ_EINVAL with a
 	 * message naming op and key. */
 	int  (*check)(const void *cfg);
+	/* selectors only (a selector ends a stage, like a deduplicator): run on rank 0 over every
+	 * alive sample's record, @recs sorted by gid (dataset order), @n of them. Writes to @pick
+	 * (room for @n) the indices into @recs of the selected samples in output order, and their
+	 * number to *n_pick. Returns 0 or an error. */
+	int  (*select)(void *state, const dj_select_rec *recs, size_t n, size_t *pick, size_t *n_pick);
 } dj_op_vtab;
 
 /* ---- registry ------------------------------------------------------------------ */
@@ -136,6 +152,9 @@ void dj_op_cfg_release(const dj_op_vtab *op, void *cfg);
 const dj_param_spec *dj_op_param(const dj_op_vtab *op, const char *key);
 
 /* ---- mappers --------------------------------------------------------------------- */
+
+/* A mapper with DJ_OP_F_FANOUT replaces a sample with several through dj_batch_split()
+ * (include/dj/batch.h). */
 
 /** The word-level mapper loop (remove_long_words, remove_words_with_incorrect_substrings):
  *  every alive sample's text becomes dj_text_filter_words(text, @keep, @payload). */

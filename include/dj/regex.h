@@ -45,6 +45,20 @@ int dj_regex_sub(dj_span *out, bool *changed, dj_regex *re, dj_span text, const 
 int dj_regex_sub_windows(dj_span *out, bool *changed, dj_regex *re, dj_span text, const char *repl,
 	dj_arena *a, const dj_regex_windows *w);
 
+/* Where dj_regex_next() goes on from; start with DJ_REGEX_ITER_INIT. */
+typedef struct dj_regex_iter {
+	size_t pos;
+	unsigned opts;
+	bool begun;
+} dj_regex_iter;
+
+#define DJ_REGEX_ITER_INIT { 0, 0, false }
+
+/** re.finditer(pattern, text), one match per call: *found and the match's byte range
+ *  [*mb, *me), or *found = false at the end. Same rules as dj_regex_sub (no overlap, an empty
+ *  match allowed right after a non-empty one). Errors (match limits) are DJ_EINVAL. */
+int dj_regex_next(dj_regex *re, dj_span text, dj_regex_iter *it, size_t *mb, size_t *me, bool *found);
+
 /** Does @re match anywhere in @text? */
 int dj_regex_search(bool *found, dj_regex *re, dj_span text);
 

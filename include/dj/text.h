@@ -96,4 +96,9 @@ int dj_text_refine_words(dj_span **out, size_t *n_out, dj_arena *a,
 typedef bool (*dj_word_pred)(dj_span word, void *payload);
 int dj_text_filter_words(dj_span *out, dj_arena *a, dj_span text, dj_word_pred keep, void *payload);
 
+/** Python float(@s): surrounding whitespace ignored, [sign] digits [. digits] [e [sign]
+ *  digits] with PEP 515 underscores, or [sign] inf / infinity / nan in any case; Unicode
+ *  decimal digits count as digits. Scratch comes from @a. False if float() would raise. */
+bool dj_py_float(dj_span s, dj_arena *a, double *out /* OUT */);
+
 #endif

@@ -77,111 +77,6 @@ static int snf_init(void **state_out, const void *cfg, dj_ctx *ctx)
 	return 0;
 }
 
-/* ---- Python float(str) ------------------------------------------------------------ */
-
-/* The value of a Unicode decimal digit (category Nd), or -1. Unicode encodes each
- * decimal digit set as a run 0..9, and adjacent runs are whole, so the digit is the
- * distance to the start of the Nd run, modulo 10. */
-static int uc_decimal(uint32_t c)
-{
-	int back = 0;
-
-	if (utf8proc_category((utf8proc_int32_t)c) != UTF8PROC_CATEGORY_ND)
-		return -1;
-	while (back < 60 && utf8proc_category((utf8proc_int32_t)(c - (uint32_t)back - 1)) == UTF8PROC_CATEGORY_ND)
-		back++;
-	return back % 10;
-}
-
-/* Consume digits with single '_' between digits (PEP 515) from s[*i..n); copy the digits
- * to out[*o..]. Returns the number of digits, or -1 on a misplaced underscore. */
-static long digits(const char *s, size_t n, size_t *i, char *out, size_t *o)
-{
-	long count = 0;
-
-	while (*i < n) {
-		if (s[*i] >= '0' && s[*i] <= '9') {
-			out[(*o)++] = s[(*i)++];
-			count++;
-		} else if (s[*i] == '_' && count > 0 && *i + 1 < n && s[*i + 1] >= '0' && s[*i + 1] <= '9') {
-			(*i)++;
-		} else {
-			break;
-		}
-	}
-	return count;
-}
-
-static bool ieq(const char *a, size_t n, const char *lit)
-{
-	if (strlen(lit) != n)
-		return false;
-	for (size_t k = 0; k < n; k++)
-		if ((a[k] | 0x20) != lit[k])
-			return false;
-	return true;
-}
-
-/* Python float(@s): surrounding whitespace ignored, [sign] digits [. digits] [e [sign]
- * digits] with PEP 515 underscores, or [sign] inf / infinity / nan in any case. Unicode
- * decimal digits count as digits. Scratch comes from @a. */
-static bool py_float(dj_span s, dj_arena *a, double *out)
-{
-	char *asc, *clean;
-	size_t n = 0, i = 0, o = 0;
-	long int_d, frac_d = 0;
-	const char *p, *end;
-	bool neg = false;
-
-	s = dj_text_strip(s);
-	if (s.len == 0)
-		return false;
-	if (!(asc = dj_arena_alloc(a, 2 * s.len + 2)))
-		return false;
-	clean = asc + s.len + 1;
-	for (p = s.p, end = s.p + s.len; p < end;) {
-		uint32_t c = dj_utf8_next(&p);
-		int d;
-		if (c < 0x80)
-			asc[n++] = (char)c;
-		else if ((d = uc_decimal(c)) >= 0)
-			asc[n++] = (char)('0' + d);
-		else
-			return false;
-	}
-	if (asc[i] == '+' || asc[i] == '-') {
-		neg = asc[i] == '-';
-		clean[o++] = asc[i++];
-	}
-	if (ieq(asc + i, n - i, "inf") || ieq(asc + i, n - i, "infinity")) {
-		*out = neg ? -HUGE_VAL : HUGE_VAL;
-		return true;
-	}
-	if (ieq(asc + i, n - i, "nan")) {
-		*out = NAN;
-		return true;
-	}
-	int_d = digits(asc, n, &i, clean, &o);
-	if (i < n && asc[i] == '.') {
-		clean[o++] = asc[i++];
-		frac_d = digits(asc, n, &i, clean, &o);
-	}
-	if (int_d + frac_d == 0)
-		return false;
-	if (i < n && (asc[i] == 'e' || asc[i] == 'E')) {
-		clean[o++] = asc[i++];
-		if (i < n && (asc[i] == '+' || asc[i] == '-'))
-			clean[o++] = asc[i++];
-		if (digits(asc, n, &i, clean, &o) == 0)
-			return false;
-	}
-	if (i != n)
-		return false;
-	clean[o] = '\0';
-	*out = strtod(clean, NULL);
-	return true;
-}
-
 /* Data-Juicer's is_number(v) and float(v): returns 1 (number, *out set), 0 (not a
  * number), or -1 (float() raises TypeError: a non-empty list or mapping). */
 static int to_number(const dj_value *v, dj_arena *a, double *out)
@@ -190,7 +85,7 @@ static int to_number(const dj_value *v, dj_arena *a, double *out)
 	case DJ_VAL_INT: *out = (double)v->u.i; return v->u.i != 0;
 	case DJ_VAL_REAL: *out = v->u.d; return v->u.d != 0.0;
 	case DJ_VAL_BOOL: *out = 1.0; return v->u.b;
-	case DJ_VAL_STR: return py_float(v->u.s, a, out);
+	case DJ_VAL_STR: return dj_py_float(v->u.s, a, out);
 	case DJ_VAL_JSON:
 		if (json_is_array(v->u.j))
 			return json_array_size(v->u.j) ? -1 : 0;

@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 #include "batch_int.h"
 #include "dj/error.h"
 #include "dj/jscan.h"
@@ -47,6 +50,7 @@ void dj_batch_reset(dj_batch *b)
 {
 	release_samples(b);
 	b->n = 0;
+	b->n_splits = 0;
 	dj_arena_reset(&b->arena);
 }
 
@@ -56,6 +60,7 @@ void dj_batch_free(dj_batch *b)
 		return;
 	release_samples(b);
 	dj_arena_free(&b->arena);
+	free(b->splits);
 	free(b->s);
 	free(b->keep);
 	free(b);
@@ -109,6 +114,8 @@ int dj_batch_add_line(dj_batch *b, const char *line, size_t len, uint64_t line_n
 	memset(s, 0, sizeof(*s));
 	s->raw = (dj_span){ line, len };
 	s->line = line_no;
+	s->origin = gid;
+	s->order = 0;
 	s->gid = gid;
 	rc = dj_jscan_object(&s->obj, &b->arena, line, len, why, &where);
 	if (rc == DJ_EPARSE) {
@@ -209,6 +216,12 @@ int dj_batch_fail_rc(dj_batch *b, size_t i, int rc)
 		return rc;
 	dj_error_clear();
 	return 0;
+}
+
+uint64_t dj_batch_sample_key(const dj_batch *b, size_t i)
+{
+	uint64_t k[2] = { b->s[i].origin, b->s[i].sub };
+	return XXH3_64bits(k, sizeof(k));
 }
 
 dj_span dj_batch_text(const dj_batch *b, size_t i)
@@ -436,6 +449,112 @@ int dj_batch_stat_set(dj_batch *b, size_t i, int col, dj_value v)
 }
 
 /* ---- deduplicators ----------------------------------------------------------------- */
+
+/* ---- fan-out ---------------------------------------------------------------------- */
+
+int dj_batch_split(dj_batch *b, size_t i, const dj_span *texts, size_t n)
+{
+	dj_span *copy = NULL;
+
+	if (b->n_splits == b->cap_splits) {
+		size_t cap = b->cap_splits ? 2 * b->cap_splits : 64;
+		dj_split *v = realloc(b->splits, cap * sizeof(*v));
+		if (!v)
+			return dj_error_set(DJ_ENOMEM, "out of memory");
+		b->splits = v;
+		b->cap_splits = cap;
+	}
+	if (n && !(copy = dj_arena_alloc(&b->arena, n * sizeof(*copy))))
+		return dj_error_set(DJ_ENOMEM, "out of memory");
+	if (n)
+		memcpy(copy, texts, n * sizeof(*copy));
+	b->splits[b->n_splits++] = (dj_split){ i, n, copy };
+	return 0;
+}
+
+static int cmp_split(const void *x, const void *y)
+{
+	size_t a = ((const dj_split *)x)->i, c = ((const dj_split *)y)->i;
+	return a < c ? -1 : a > c;
+}
+
+/* Copy @src into @dst as a sample of its own with text @text: same line and fields, its stats
+ * in @stats (room for n_stats values, or NULL when @src has none; JSON stats referenced once
+ * more), nothing cached. Cannot fail. */
+static void clone_sample(dj_batch *b, dj_sample *dst, const dj_sample *src, size_t piece, dj_span text,
+	dj_value *stats)
+{
+	uint64_t mix[2] = { src->sub, piece };
+
+	*dst = *src;
+	dst->sub = XXH3_64bits(mix, sizeof(mix)) | 1;   /* never 0: 0 is an unsplit line */
+	dst->text = text;
+	dst->changed = true;
+	dst->cache_valid = 0;
+	dst->full = NULL;
+	dst->stats = stats;
+	if (stats) {
+		memcpy(stats, src->stats, b->n_stats * sizeof(dj_value));
+		for (size_t c = 0; c < b->n_stats; c++)
+			if (stats[c].kind == DJ_VAL_JSON)
+				json_incref(stats[c].u.j);
+	}
+}
+
+int dj_batch_apply_splits(dj_batch *b)
+{
+	size_t n = b->n, n_stat_arrays = 0, k = 0, o = 0;
+	dj_value *stats = NULL;
+	dj_sample *s = NULL;
+	uint8_t *keep = NULL;
+
+	if (b->n_splits == 0)
+		return 0;
+	qsort(b->splits, b->n_splits, sizeof(*b->splits), cmp_split);
+	for (size_t j = 0; j < b->n_splits; j++) {
+		const dj_split *sp = &b->splits[j];
+		if (!b->keep[sp->i] || sp->n == 0)
+			continue;
+		n += sp->n - 1;
+		if (b->s[sp->i].stats)
+			n_stat_arrays += sp->n;
+	}
+	/* everything that can fail first, so that a failure leaves the batch as it was */
+	if ((n_stat_arrays && !(stats = dj_arena_alloc(&b->arena, n_stat_arrays * b->n_stats * sizeof(dj_value) + 1))) ||
+	    !(s = malloc((n + 1) * sizeof(*s))) || !(keep = malloc(n + 1))) {
+		free(s);
+		return dj_error_set(DJ_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < b->n; i++) {
+		const dj_split *sp = k < b->n_splits && b->splits[k].i == i ? &b->splits[k++] : NULL;
+		dj_sample *src = &b->s[i];
+		if (!sp || !b->keep[i] || sp->n == 0) {
+			s[o] = *src;
+			keep[o++] = sp ? 0 : b->keep[i];   /* n = 0: removed */
+			continue;
+		}
+		for (size_t c = 0; c < sp->n; c++) {
+			clone_sample(b, &s[o], src, c, sp->texts[c], src->stats ? stats : NULL);
+			if (src->stats)
+				stats += b->n_stats;
+			keep[o++] = 1;
+		}
+		/* the clones hold their own references: release the original's */
+		json_decref(src->full);
+		if (src->stats)
+			for (size_t c = 0; c < b->n_stats; c++)
+				if (src->stats[c].kind == DJ_VAL_JSON)
+					json_decref(src->stats[c].u.j);
+	}
+	free(b->s);
+	free(b->keep);
+	b->s = s;
+	b->keep = keep;
+	b->n = o;
+	b->cap = n + 1;
+	b->n_splits = 0;
+	return 0;
+}
 
 int dj_batch_emit_key(dj_batch *b, size_t i, uint32_t band, uint64_t key, const void *extra)
 {

@@ -21,6 +21,9 @@ typedef struct dj_sample {
 	long suffix_m;          /* member index of __dj__suffix__, -1 if none */
 	uint64_t line;          /* 1-based line number in the source file */
 	uint64_t gid;
+	uint64_t origin;        /* file index << 40 | line of the input line it came from */
+	uint64_t order;         /* output position set by a reordering selector (else 0) */
+	uint64_t sub;           /* which piece of its input line (0: the line itself), see dj_batch_sample_key */
 	bool changed;           /* a mapper changed the text */
 	bool stats_scanned;
 	dj_jobject stats_obj;   /* members of the input __dj__stats__ object */
@@ -33,6 +36,12 @@ typedef struct dj_sample {
 	dj_span *words[DJ_WORDS__COUNT];
 	size_t n_words[DJ_WORDS__COUNT];
 } dj_sample;
+
+/* A pending dj_batch_split(): sample i becomes n samples with these texts. */
+typedef struct dj_split {
+	size_t i, n;
+	dj_span *texts;         /* in the arena */
+} dj_split;
 
 struct dj_batch {
 	dj_sample *s;
@@ -52,6 +61,8 @@ struct dj_batch {
 	/* where dj_batch_emit_key sends keys (the executor), NULL outside a dedup stage */
 	int (*emit)(void *payload, uint64_t gid, uint32_t band, uint64_t key, const void *extra);
 	void *emit_payload;
+	dj_split *splits;               /* pending splits of the op now running */
+	size_t n_splits, cap_splits;
 };
 
 /** A batch whose samples carry @n_stats stat columns named @stat_names (borrowed). */
@@ -68,6 +79,10 @@ int dj_batch_add_line(dj_batch *b, const char *line, size_t len, uint64_t line_n
 
 /** Add a sample whose whole text is @text (a .txt file): raw becomes {"<text_key>": text}. */
 int dj_batch_add_text(dj_batch *b, const char *text, size_t len, uint64_t gid);
+
+/** Apply the op's pending dj_batch_split() calls: the samples move, so call it after
+ *  process() returns. Returns 0 or DJ_ENOMEM (the batch is then unchanged). */
+int dj_batch_apply_splits(dj_batch *b);
 
 /** Serialise sample @i for output: the original bytes when nothing changed, else the
  *  original line with the text (and __dj__stats__) patched in place. Appends a '\n'. */

@@ -725,6 +725,35 @@ int dj_regex_sub_windows(dj_span *out, bool *changed, dj_regex *re, dj_span text
 	return 0;
 }
 
+int dj_regex_next(dj_regex *re, dj_span text, dj_regex_iter *it, size_t *mb, size_t *me, bool *found)
+{
+	const char *subj = text.len ? text.p : "";
+	const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(re->md);
+	int mrc;
+
+	*found = false;
+	if (!it->begun) {
+		begin_match(re, text.len);
+		it->begun = true;
+	}
+	if (it->pos > text.len)
+		return 0;
+	mrc = do_match(re, subj, text.len, it->pos, it->opts);
+	if (mrc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	if (mrc < 0)
+		return match_error(re, mrc, text.len);
+	*mb = ov[0];
+	*me = ov[1];
+	if (*me < *mb || *mb < it->pos)
+		return dj_error_set(DJ_EINVAL, "regex: pattern '%.200s' reported a match before its start",
+			re->pattern);
+	it->pos = *me;
+	it->opts = *me == *mb ? PCRE2_NOTEMPTY_ATSTART : 0;
+	*found = true;
+	return 0;
+}
+
 int dj_regex_search(bool *found, dj_regex *re, dj_span text)
 {
 	const char *subj = text.len ? text.p : "";

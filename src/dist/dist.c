@@ -9,6 +9,7 @@
 
 #include "dj/dist.h"
 #include "dj/error.h"
+#include "dj/log.h"
 #include "dist_int.h"
 
 #define ROUND_BYTES ((size_t)64 << 20)
@@ -187,6 +188,44 @@ int dj_dist_gather_bytes(dj_dist *d, const char *mine, size_t len, char **all, s
 			sent += k;
 		}
 	}
+	return rc;
+}
+
+int dj_dist_scatter_bytes(dj_dist *d, char *const *parts, const size_t *lens, char **mine, size_t *len)
+{
+	uint64_t n = 0;
+	int rc = 0;
+
+	*mine = NULL;
+	*len = 0;
+	if (d->rank == 0) {
+		for (int r = 1; r < d->size && rc == 0; r++) {
+			uint64_t m = lens[r];
+			MPI_TRY(MPI_Send(&m, 1, MPI_UINT64_T, r, 8, d->comm));
+			for (size_t sent = 0; sent < lens[r];) {
+				size_t k = lens[r] - sent < ROUND_BYTES ? lens[r] - sent : ROUND_BYTES;
+				MPI_TRY(MPI_Send(parts[r] + sent, (int)k, MPI_BYTE, r, 9, d->comm));
+				sent += k;
+			}
+		}
+		n = lens[0];
+		if (!(*mine = malloc(n + 1)))
+			return dj_error_set(DJ_ENOMEM, "out of memory");
+		memcpy(*mine, parts[0], n);
+	} else {
+		MPI_TRY(MPI_Recv(&n, 1, MPI_UINT64_T, 0, 8, d->comm, MPI_STATUS_IGNORE));
+		if (!(*mine = malloc(n + 1))) {   /* rank 0 is sending: there is no clean way back */
+			DJ_LOG(DJ_LOG_ERR, "rank %d: out of memory receiving %llu bytes", d->rank, (unsigned long long)n);
+			dj_dist_abort(d, 1);
+		}
+		for (size_t got = 0; got < n;) {
+			size_t k = n - got < ROUND_BYTES ? n - got : ROUND_BYTES;
+			MPI_TRY(MPI_Recv(*mine + got, (int)k, MPI_BYTE, 0, 9, d->comm, MPI_STATUS_IGNORE));
+			got += k;
+		}
+	}
+	if (rc == 0)
+		*len = (size_t)n;
 	return rc;
 }
 

@@ -22,6 +22,7 @@
 
 #include "../core/batch_int.h"
 #include "dj/dedup_engine.h"
+#include "dj/select_engine.h"
 #include "dj/dj.h"
 #include "dj/exec.h"
 #include "dj/io.h"
@@ -87,7 +88,8 @@ static int init_ops(dj_exec *ex)
 		o->traced = r->open_tracer && (r->op_list_to_trace.n == 0);
 		for (size_t k = 0; k < r->op_list_to_trace.n; k++)
 			o->traced = o->traced || strcmp(r->op_list_to_trace.v[k], o->rop->vtab->name) == 0;
-		o->traced = o->traced && r->open_tracer && r->trace_num > 0;
+		o->traced = o->traced && r->open_tracer && r->trace_num > 0 && o->rop->vtab->kind != DJ_OP_SELECTOR;
+		ex->ordered = ex->ordered || (o->rop->vtab->flags & DJ_OP_F_REORDERS);
 		if (o->rop->vtab->init) {
 			int rc = o->rop->vtab->init(&o->state, o->rop->cfg, &ex->ctx);
 			if (rc < 0)
@@ -156,6 +158,20 @@ char *dj_exec__spill_path(const dj_exec *ex, size_t stage, size_t index, bool gi
 		stage, index, gids ? "gids" : "jsonl") < 0)
 		return NULL;
 	return p;
+}
+
+char *dj_exec__order_path(const dj_exec *ex, size_t index)
+{
+	char *p = NULL;
+	if (asprintf(&p, "%s/.djmpi-parts/%s-part-%06zu.order", ex->r->work_dir, ex->r->project_name,
+		index) < 0)
+		return NULL;
+	return p;
+}
+
+bool dj_exec__is_global(const dj_op_vtab *v)
+{
+	return v->kind == DJ_OP_DEDUPLICATOR || v->kind == DJ_OP_SELECTOR;
 }
 
 char *dj_exec__marker_path(const dj_exec *ex, size_t index)
@@ -371,16 +387,16 @@ int dj_exec__tick(dj_exec *ex, void *queue)
 	return 0;
 }
 
-/* ---- stages: a deduplicator ends one ------------------------------------------------------- */
+/* ---- stages: a deduplicator or a selector ends one ---------------------------------------- */
 
-/* Stage @s covers ops [*lo, *hi]: up to and including the s-th deduplicator. */
+/* Stage @s covers ops [*lo, *hi]: up to and including the s-th global op. */
 static void stage_bounds(const dj_exec *ex, size_t s, size_t *lo, size_t *hi)
 {
 	size_t k = 0, seen = 0;
 
 	*lo = 0;
 	for (; k < ex->n_ops; k++) {
-		if (ex->ops[k].rop->vtab->kind != DJ_OP_DEDUPLICATOR)
+		if (!dj_exec__is_global(ex->ops[k].rop->vtab))
 			continue;
 		if (seen == s)
 			break;
@@ -428,6 +444,9 @@ static int dedup_all(dj_exec *ex, size_t op)
 	}
 	dj_dedup_result_free(ex->dups);
 	ex->dups = NULL;
+	free(ex->picks);
+	ex->picks = NULL;
+	ex->n_picks = 0;
 	rc = dj_dedup_run_all(&ex->dups, ex->d, ex->recs, ex->n_recs, ex->extra, &o);
 	free(ex->recs);
 	free(ex->extra);
@@ -460,6 +479,34 @@ static int dedup_all(dj_exec *ex, size_t op)
 			"seconds", st->seconds, "largest_clusters", largest));
 	}
 	ex->dedup_op = op;
+	return rc;
+}
+
+/* Collective: the global selection of this stage's selector over the records its process()
+ * emitted; what this rank keeps (and where it goes in the output) stays in ex->picks for the
+ * next stage, which drops the rest while reading the spill. */
+static int select_all(dj_exec *ex, size_t op)
+{
+	const dj_op_vtab *v = ex->ops[op].rop->vtab;
+	dj_select_rec *recs = calloc(ex->n_recs + 1, sizeof(*recs));
+	int rc;
+
+	dj_dedup_result_free(ex->dups);
+	ex->dups = NULL;
+	free(ex->picks);
+	ex->picks = NULL;
+	ex->n_picks = 0;
+	if (!recs)
+		return dj_error_set(DJ_ENOMEM, "out of memory");
+	for (size_t i = 0; i < ex->n_recs; i++)
+		recs[i] = (dj_select_rec){ .gid = ex->recs[i].gid, .key = ex->recs[i].key, .band = ex->recs[i].band };
+	free(ex->recs);
+	ex->recs = NULL;
+	rc = dj_select_run_all(ex->d, recs, ex->n_recs, v->select, ex->ops[op].state,
+		&ex->picks, &ex->n_picks);
+	ex->n_recs = ex->cap_recs = 0;
+	free(recs);
+	ex->select_op = op;
 	return rc;
 }
 
@@ -594,6 +641,7 @@ static void free_stages(dj_exec *ex)
 	free(ex->recs);
 	free(ex->extra);
 	free(ex->trace_need);
+	free(ex->picks);
 	dj_buf_free(&ex->trace_capture);
 	json_decref(ex->dedup_stats);
 	dj_dedup_result_free(ex->dups);
@@ -634,6 +682,8 @@ int dj_exec_run_all(dj_dist *d, const dj_recipe *r, const dj_run_options *opts)
 	rc = export_ext(r->export_path, &ex.ext);
 	if (rc == 0)
 		rc = init_ops(&ex);
+	if (ex.ordered)   /* parts are merged line by line, not concatenated: keep them plain */
+		ex.ext = ".jsonl";
 	if ((rc = agree(&ex, rc)) < 0)
 		goto out;
 	if ((rc = share_plan(&ex, &skip)) < 0)
@@ -643,12 +693,12 @@ int dj_exec_run_all(dj_dist *d, const dj_recipe *r, const dj_run_options *opts)
 	if ((rc = agree(&ex, rc)) < 0 || (rc = number_lines(&ex)) < 0)
 		goto out;
 	for (size_t k = 0; k < ex.n_ops; k++)
-		ex.n_stages += ex.ops[k].rop->vtab->kind == DJ_OP_DEDUPLICATOR;
+		ex.n_stages += dj_exec__is_global(ex.ops[k].rop->vtab);
 	ex.n_stages++;
 	if (ex.n_stages > 1 && ex.opts.resume) {
 		if (rank == 0)
-			DJ_LOG(DJ_LOG_WARN, "--resume/use_checkpoint: not yet supported with deduplicators; "
-				"running every shard again");
+			DJ_LOG(DJ_LOG_WARN, "--resume/use_checkpoint: not yet supported with deduplicators and "
+				"selectors; running every shard again");
 		ex.opts.resume = false;
 		memset(skip, 0, ex.plan.n);
 	}
@@ -693,11 +743,13 @@ int dj_exec_run_all(dj_dist *d, const dj_recipe *r, const dj_run_options *opts)
 	for (ex.stage = 1; ex.stage < ex.n_stages; ex.stage++) {
 		size_t prev_lo, prev_hi;
 		stage_bounds(&ex, ex.stage - 1, &prev_lo, &prev_hi);
-		if ((rc = agree(&ex, rc)) < 0 || (rc = agree(&ex, dedup_all(&ex, prev_hi))) < 0)
+		bool sel = ex.ops[prev_hi].rop->vtab->kind == DJ_OP_SELECTOR;
+		if ((rc = agree(&ex, rc)) < 0 ||
+		    (rc = agree(&ex, sel ? select_all(&ex, prev_hi) : dedup_all(&ex, prev_hi))) < 0)
 			break;
 		uint64_t *pairs = NULL;
 		size_t n_pairs = 0;
-		bool traced = ex.ops[prev_hi].traced;
+		bool traced = ex.ops[prev_hi].traced && !sel;
 		if (traced && (rc = agree(&ex, trace_pick_all(&ex, &pairs, &n_pairs))) < 0)
 			break;
 		stage_bounds(&ex, ex.stage, &ex.op_lo, &ex.op_hi);

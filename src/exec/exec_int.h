@@ -39,7 +39,15 @@ typedef struct dj_op_run {
 	double seconds;
 	uint64_t n_traced;
 	dj_buf trace;           /* "op\tgid\t<json>\n" records of the current shard */
+	uint64_t n_made;        /* fan-out mappers: samples numbered in the current shard */
 } dj_op_run;
+
+/* Gids a fan-out mapper gives its output (the input's file/line gids cannot number the
+ * pieces): this bit, the shard index (24 bits), then the position in the shard (39 bits).
+ * They are unique, fixed by the input alone, and sort in dataset order like file/line gids. */
+#define DJ_GID_DERIVED ((uint64_t)1 << 63)
+#define DJ_GID_SHARD_SHIFT 39
+
 
 typedef struct dj_exec {
 	const dj_recipe *r;
@@ -65,6 +73,11 @@ typedef struct dj_exec {
 	size_t extra_len;
 	struct dj_dedup_result *dups;   /* the previous stage's verdicts for this rank's samples */
 	size_t dedup_op;                /* the previous stage's deduplicator */
+	struct dj_select_pick *picks;   /* the previous stage's selector: what this rank keeps, by gid */
+	size_t n_picks;
+	size_t select_op;               /* that selector (picks NULL: the previous stage was no selector) */
+	bool ordered;                   /* a selector reorders: parts carry order sidecars, the join merges */
+	size_t cur_shard;               /* the shard being processed */
 	struct json_t *dedup_stats;     /* rank 0: one object per deduplicator, for summary.json */
 	size_t *mine;                   /* shards this rank processed in stage 0, in order */
 	size_t n_mine;
@@ -83,8 +96,20 @@ typedef struct dj_exec {
  *  @slot is the shard's position in ex->mine (its saved counters). */
 int dj_exec__shard(dj_exec *ex, size_t index, size_t slot, void *queue);
 
-/** Paths of a stage's spill (JSON lines) and its gid sidecar for shard @index (malloc'd). */
+/** Paths of a stage's spill (JSON lines) and its gid sidecar for shard @index (malloc'd). The
+ *  sidecar holds a dj_spill_ids per spill line. */
 char *dj_exec__spill_path(const dj_exec *ex, size_t stage, size_t index, bool gids);
+
+typedef struct dj_spill_ids {
+	uint64_t gid, origin, order, sub;
+} dj_spill_ids;
+
+/** Path of shard @index's order sidecar (a uint64_t output position per part line), written
+ *  when ex->ordered (malloc'd). */
+char *dj_exec__order_path(const dj_exec *ex, size_t index);
+
+/** Does this op end a stage (a deduplicator or a selector: a global decision)? */
+bool dj_exec__is_global(const dj_op_vtab *v);
 
 /** Between batches: rank 0 answers shard requests and refreshes the progress display. */
 int dj_exec__tick(dj_exec *ex, void *queue);

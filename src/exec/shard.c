@@ -14,6 +14,7 @@
 
 #include "../core/batch_int.h"
 #include "dj/dedup_engine.h"
+#include "dj/select_engine.h"
 #include "dj/dist.h"
 #include "dj/dj.h"
 #include "dj/jscan.h"
@@ -81,38 +82,63 @@ static size_t count_alive(const dj_batch *b)
 	return n;
 }
 
+/* After a fan-out mapper: apply its splits and number every alive sample anew (see
+ * DJ_GID_DERIVED), whether or not it was split, so that all gids stay unique. */
+static int renumber(dj_exec *ex, dj_op_run *o, dj_batch *b)
+{
+	DJ_TRY(dj_batch_apply_splits(b));
+	for (size_t i = 0; i < b->n; i++) {
+		if (!b->keep[i])
+			continue;
+		if (++o->n_made >= (uint64_t)1 << DJ_GID_SHARD_SHIFT)
+			return dj_error_set(DJ_ERANGE, "%s: more than 2^39 samples in one shard", o->rop->vtab->name);
+		b->s[i].gid = DJ_GID_DERIVED | (uint64_t)ex->cur_shard << DJ_GID_SHARD_SHIFT | o->n_made;
+	}
+	return 0;
+}
+
 static int run_ops(dj_exec *ex, dj_batch *b)
 {
-	size_t alive = count_alive(b);
+	size_t alive = count_alive(b), cap = 0;
 	dj_span *old = NULL;
 	uint8_t *was_alive = NULL;
 	int rc = 0;
 
 	for (size_t k = ex->op_lo; k <= ex->op_hi && k < ex->n_ops && rc == 0; k++) {
 		dj_op_run *o = &ex->ops[k];
-		bool trace = o->traced && o->n_traced < (uint64_t)ex->r->trace_num;
+		const dj_op_vtab *v = o->rop->vtab;
+		/* a fan-out mapper's trace would need the pieces of each sample: not traced */
+		bool trace = o->traced && o->n_traced < (uint64_t)ex->r->trace_num && !(v->flags & DJ_OP_F_FANOUT);
 		double t0 = dj_exec__now();
 
 		o->in += alive;
-		if (trace) {
-			if (!old && !(old = malloc(b->n * sizeof(*old))))
-				return dj_error_set(DJ_ENOMEM, "out of memory");
-			if (!was_alive && !(was_alive = malloc(b->n)))
+		if (trace && cap < b->n) {   /* fan-out may have grown the batch */
+			free(old);
+			free(was_alive);
+			cap = b->n;
+			old = malloc(cap * sizeof(*old));
+			was_alive = malloc(cap);
+			if (!old || !was_alive) {
 				rc = dj_error_set(DJ_ENOMEM, "out of memory");
-			for (size_t i = 0; rc == 0 && i < b->n; i++)
-				old[i] = b->s[i].text;
-			if (rc == 0)
-				memcpy(was_alive, b->keep, b->n);
+				break;
+			}
 		}
-		b->op_name = o->rop->vtab->name;
+		if (trace) {
+			for (size_t i = 0; i < b->n; i++)
+				old[i] = b->s[i].text;
+			memcpy(was_alive, b->keep, b->n);
+		}
+		b->op_name = v->name;
 		uint64_t errs_before = b->n_op_errors;
-		if (rc == 0 && alive > 0 && o->rop->vtab->process)
-			rc = o->rop->vtab->process(o->state, b, &ex->ctx);
+		if (alive > 0 && v->process)
+			rc = v->process(o->state, b, &ex->ctx);
+		if (rc == 0 && (v->flags & DJ_OP_F_FANOUT))
+			rc = renumber(ex, o, b);
 		o->errors += b->n_op_errors - errs_before;
 		alive = count_alive(b);
 		o->out += alive;
-		if (rc == 0 && trace && o->rop->vtab->kind != DJ_OP_DEDUPLICATOR) {
-			if (o->rop->vtab->kind == DJ_OP_MAPPER)
+		if (rc == 0 && trace && v->kind != DJ_OP_DEDUPLICATOR && v->kind != DJ_OP_SELECTOR) {
+			if (v->kind == DJ_OP_MAPPER)
 				rc = trace_mapper(ex, o, k, b, old);
 			else
 				rc = trace_filter(ex, o, k, b, was_alive);
@@ -138,7 +164,8 @@ typedef struct shard_io {
 	dj_buf buf;
 	XXH3_state_t *hash;     /* of the part's (uncompressed) content */
 	void *queue;
-	dj_writer *gids;        /* a spill's gid sidecar (not the final stage) */
+	dj_writer *gids;        /* a spill's gid sidecar (not the final stage), or the part's order
+				 * sidecar (final stage of an ordered run) */
 	dj_buf gbuf;
 } shard_io;
 
@@ -196,10 +223,14 @@ static int flush_batch(shard_io *sh, dj_batch *b)
 			continue;
 		/* a spill keeps the stats (the next stage's filters may reuse them) */
 		DJ_TRY(dj_batch_write_sample(b, i, &sh->buf, ex->r->keep_stats_in_res_ds || !ex->final_stage));
-		if (ex->final_stage)
+		if (ex->final_stage) {
 			ex->c.out++;
-		else
-			DJ_TRY(dj_buf_put(&sh->gbuf, &b->s[i].gid, sizeof(uint64_t)));
+			if (ex->ordered)
+				DJ_TRY(dj_buf_put(&sh->gbuf, &b->s[i].order, sizeof(uint64_t)));
+		} else {
+			dj_spill_ids ids = { b->s[i].gid, b->s[i].origin, b->s[i].order, b->s[i].sub };
+			DJ_TRY(dj_buf_put(&sh->gbuf, &ids, sizeof(ids)));
+		}
 	}
 	ex->c.op_errors += b->n_op_errors;
 	b->n_op_errors = 0;
@@ -259,8 +290,15 @@ static int cmp_dup(const void *key, const void *elem)
 	return g < h ? -1 : g > h;
 }
 
+static int cmp_pick(const void *key, const void *elem)
+{
+	uint64_t g = *(const uint64_t *)key, h = ((const dj_select_pick *)elem)->gid;
+	return g < h ? -1 : g > h;
+}
+
 /* Stage > 0: the previous stage's spill of this shard, minus the samples its deduplicator
- * found to be duplicates. Each spill line's gid comes from the sidecar. */
+ * found to be duplicates or its selector did not select (those it selected take their output
+ * position). Each spill line's ids come from the sidecar. */
 static int spill_file(shard_io *sh, dj_batch *b)
 {
 	dj_exec *ex = sh->ex;
@@ -278,8 +316,8 @@ static int spill_file(shard_io *sh, dj_batch *b)
 	}
 	if ((rc = dj_read_all(gpath, &graw, &glen)) < 0 || (rc = dj_line_reader_open(&rd, path)) < 0)
 		goto out;
-	const uint64_t *gids = (const uint64_t *)graw;
-	size_t n_gids = glen / sizeof(uint64_t);
+	const dj_spill_ids *ids = (const dj_spill_ids *)graw;
+	size_t n_gids = glen / sizeof(dj_spill_ids);
 	while ((rc = dj_line_reader_next(rd, ex->opts.batch_bytes, &chunk, &len)) == 0) {
 		const char *p = chunk, *end = chunk + len;
 		dj_batch_reset(b);
@@ -292,7 +330,9 @@ static int spill_file(shard_io *sh, dj_batch *b)
 				rc = dj_error_set(DJ_EIO, "%s: more lines than gids in %s", path, gpath);
 				break;
 			}
-			uint64_t gid = gids[k++];
+			dj_spill_ids id = ids[k++];
+			uint64_t gid = id.gid;
+			const dj_select_pick *pick = NULL;
 			if (ex->n_trace_need && bsearch(&gid, ex->trace_need, ex->n_trace_need, sizeof(uint64_t), cmp_u64)) {
 				rc = dj_buf_printf(&ex->trace_capture, "%llu\t", (unsigned long long)gid);
 				if (rc == 0)
@@ -306,10 +346,19 @@ static int spill_file(shard_io *sh, dj_batch *b)
 				ex->ops[ex->dedup_op].out--;   /* a duplicate: dropped by that deduplicator */
 				continue;
 			}
-			rc = dj_batch_add_line(b, line, n, gid & (((uint64_t)1 << 40) - 1), gid, &why, why_buf,
+			if (ex->picks && !(pick = bsearch(&gid, ex->picks, ex->n_picks, sizeof(dj_select_pick), cmp_pick))) {
+				ex->ops[ex->select_op].out--;   /* not selected */
+				continue;
+			}
+			rc = dj_batch_add_line(b, line, n, id.origin & (((uint64_t)1 << 40) - 1), gid, &why, why_buf,
 				sizeof(why_buf));
 			if (rc == DJ_EPARSE)
 				rc = dj_error_set(DJ_EIO, "%s: corrupt spill line: %s", path, why);
+			if (rc == 0) {
+				b->s[b->n - 1].origin = id.origin;
+				b->s[b->n - 1].order = pick ? pick->order : id.order;
+				b->s[b->n - 1].sub = id.sub;
+			}
 		}
 		if (rc == 0)
 			rc = flush_batch(sh, b);
@@ -595,6 +644,9 @@ int dj_exec__shard(dj_exec *ex, size_t index, size_t slot, void *queue)
 	char *whole = NULL, *part = NULL, *gids = NULL;
 	int rc = 0;
 
+	ex->cur_shard = index;
+	for (size_t k = 0; k < ex->n_ops; k++)
+		ex->ops[k].n_made = 0;
 	if (ex->stage == 0) {
 		memset(&ex->c, 0, sizeof(ex->c));
 		for (size_t k = 0; k < ex->n_ops; k++) {
@@ -609,7 +661,9 @@ int dj_exec__shard(dj_exec *ex, size_t index, size_t slot, void *queue)
 	part = ex->final_stage ? dj_exec__part_path(ex, index) : dj_exec__spill_path(ex, ex->stage, index, false);
 	if (!ex->final_stage)
 		gids = dj_exec__spill_path(ex, ex->stage, index, true);
-	if (!sh.hash || !part || (!ex->final_stage && !gids)) {
+	else if (ex->ordered)
+		gids = dj_exec__order_path(ex, index);
+	if (!sh.hash || !part || ((!ex->final_stage || ex->ordered) && !gids)) {
 		rc = dj_error_set(DJ_ENOMEM, "out of memory");
 		goto out;
 	}

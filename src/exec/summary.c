@@ -164,15 +164,29 @@ static int write_json(const char *dir, const char *name, json_t *root)
 	return rc;
 }
 
+/* An op's net effect: a filter or selector only drops; a fan-out mapper may add. */
+static uint64_t op_dropped(const totals *t, size_t k)
+{
+	return t->op_in[k] > t->op_out[k] ? t->op_in[k] - t->op_out[k] : 0;
+}
+
+static uint64_t op_added(const totals *t, size_t k)
+{
+	return t->op_out[k] > t->op_in[k] ? t->op_out[k] - t->op_in[k] : 0;
+}
+
 static json_t *ops_json(const dj_exec *ex, const totals *t)
 {
 	json_t *ops = json_array();
 	for (size_t k = 0; k < ex->n_ops; k++) {
 		const dj_op_vtab *v = ex->ops[k].rop->vtab;
-		json_array_append_new(ops, json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:f}", "name", v->name,
+		json_t *o = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:f}", "name", v->name,
 			"kind", dj_op_kind_name(v->kind), "in", (json_int_t)t->op_in[k], "out", (json_int_t)t->op_out[k],
-			"dropped", (json_int_t)(t->op_in[k] - t->op_out[k]), "errors", (json_int_t)t->op_err[k],
-			"seconds", t->op_s[k]));
+			"dropped", (json_int_t)op_dropped(t, k), "errors", (json_int_t)t->op_err[k],
+			"seconds", t->op_s[k]);
+		if (v->flags & DJ_OP_F_FANOUT)   /* samples it made beyond one per input */
+			json_object_set_new(o, "added", json_integer((json_int_t)op_added(t, k)));
+		json_array_append_new(ops, o);
 	}
 	return ops;
 }
@@ -190,14 +204,26 @@ static void print_table(const dj_exec *ex, const totals *t, double wall)
 	const dj_counts *c = &t->c;
 	double mb = (double)c->bytes_in / 1e6;
 
+	uint64_t dropped = 0, added = 0;
+
 	printf("%-48s %12s %12s %12s %10s\n", "op", "in", "out", "dropped", "seconds");
-	for (size_t k = 0; k < ex->n_ops; k++)
-		printf("%-48s %12llu %12llu %12llu %10.3f\n", ex->ops[k].rop->vtab->name,
-			(unsigned long long)t->op_in[k], (unsigned long long)t->op_out[k],
-			(unsigned long long)(t->op_in[k] - t->op_out[k]), t->op_s[k]);
-	printf("samples: %llu in, %llu out, %llu dropped, %llu rejected (malformed lines)\n",
-		(unsigned long long)c->in, (unsigned long long)c->out,
-		(unsigned long long)(c->in - c->out), (unsigned long long)c->rejected);
+	for (size_t k = 0; k < ex->n_ops; k++) {
+		char d[32];
+		if (op_added(t, k))
+			snprintf(d, sizeof(d), "+%llu", (unsigned long long)op_added(t, k));
+		else
+			snprintf(d, sizeof(d), "%llu", (unsigned long long)op_dropped(t, k));
+		printf("%-48s %12llu %12llu %12s %10.3f\n", ex->ops[k].rop->vtab->name,
+			(unsigned long long)t->op_in[k], (unsigned long long)t->op_out[k], d, t->op_s[k]);
+		dropped += op_dropped(t, k);
+		added += op_added(t, k);
+	}
+	printf("samples: %llu in, %llu out, %llu dropped, %llu rejected (malformed lines)",
+		(unsigned long long)c->in, (unsigned long long)c->out, (unsigned long long)dropped,
+		(unsigned long long)c->rejected);
+	if (added)
+		printf(", %llu added by splitting", (unsigned long long)added);
+	printf("\n");
 	printf("throughput: %.1f MB in %.3f s on %d rank(s) = %.1f MB/s, %.0f samples/s\n", mb, wall,
 		dj_dist_size(ex->d), wall > 0 ? mb / wall : 0, wall > 0 ? (double)c->in / wall : 0);
 	printf("output: %s\nsummary: %s/summary.json, manifest: %s/manifest.json\n", ex->r->export_path,
@@ -213,15 +239,15 @@ static int finish_rank0(dj_exec *ex, double t0, json_t *ranks)
 	const dj_recipe *r = ex->r;
 	size_t n_ops = ex->n_ops;
 	totals t = { .shards = json_array() };
-	char **parts = calloc(ex->plan.n + 1, sizeof(char *));
-	uint64_t export_hash = 0, dropped = 0;
+	char **parts = calloc(ex->plan.n + 1, sizeof(char *)), **orders = calloc(ex->plan.n + 1, sizeof(char *));
+	uint64_t export_hash = 0, dropped = 0, added = 0;
 	int rc = 0;
 
 	t.op_in = calloc(n_ops + 1, sizeof(uint64_t));
 	t.op_out = calloc(n_ops + 1, sizeof(uint64_t));
 	t.op_err = calloc(n_ops + 1, sizeof(uint64_t));
 	t.op_s = calloc(n_ops + 1, sizeof(double));
-	if (!parts || !t.op_in || !t.op_out || !t.op_err || !t.op_s) {
+	if (!parts || !orders || !t.op_in || !t.op_out || !t.op_err || !t.op_s) {
 		rc = dj_error_set(DJ_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -232,16 +258,28 @@ static int finish_rank0(dj_exec *ex, double t0, json_t *ranks)
 		rc = read_markers(ex, &t);
 	if (rc < 0)
 		goto out;
-	/* The accounting invariant: nothing disappears without a count. */
-	for (size_t k = 0; k < n_ops; k++)
-		dropped += t.op_in[k] - t.op_out[k];
-	if (t.c.lines != t.c.blank + t.c.sampled_out + t.c.rejected + t.c.in || t.c.in != t.c.out + dropped) {
+	/* The accounting invariant: nothing disappears (or appears) without a count. */
+	for (size_t k = 0; k < n_ops; k++) {
+		dropped += op_dropped(&t, k);
+		added += op_added(&t, k);
+	}
+	if (t.c.lines != t.c.blank + t.c.sampled_out + t.c.rejected + t.c.in || t.c.in + added != t.c.out + dropped) {
 		rc = dj_error_set(DJ_EINVAL, "internal accounting mismatch: lines %llu, in %llu, out %llu, "
-			"dropped %llu, rejected %llu", (unsigned long long)t.c.lines, (unsigned long long)t.c.in,
-			(unsigned long long)t.c.out, (unsigned long long)dropped, (unsigned long long)t.c.rejected);
+			"dropped %llu, added %llu, rejected %llu", (unsigned long long)t.c.lines,
+			(unsigned long long)t.c.in, (unsigned long long)t.c.out, (unsigned long long)dropped,
+			(unsigned long long)added, (unsigned long long)t.c.rejected);
 		goto out;
 	}
-	if ((rc = dj_concat_files(r->export_path, parts, ex->plan.n, &export_hash)) < 0)
+	if (ex->ordered) {
+		for (size_t i = 0; i < ex->plan.n && rc == 0; i++)
+			if (!(orders[i] = dj_exec__order_path(ex, i)))
+				rc = dj_error_set(DJ_ENOMEM, "out of memory");
+		if (rc == 0)
+			rc = dj_merge_ordered_files(r->export_path, parts, orders, ex->plan.n, &export_hash);
+	} else {
+		rc = dj_concat_files(r->export_path, parts, ex->plan.n, &export_hash);
+	}
+	if (rc < 0)
 		goto out;
 	if (r->open_tracer && (rc = write_traces(ex, t.traces.ptr ? t.traces.ptr : "", t.traces.len)) < 0)
 		goto out;
@@ -299,7 +337,10 @@ static int finish_rank0(dj_exec *ex, double t0, json_t *ranks)
 out:
 	for (size_t i = 0; parts && i < ex->plan.n; i++)
 		free(parts[i]);
+	for (size_t i = 0; orders && i < ex->plan.n; i++)
+		free(orders[i]);
 	free(parts);
+	free(orders);
 	free(t.op_in);
 	free(t.op_out);
 	free(t.op_err);

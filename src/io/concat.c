@@ -92,3 +92,114 @@ out:
 	free(buf);
 	return rc;
 }
+
+/* ---- ordered merge (after a reordering selector) ----------------------------------------- */
+
+typedef struct merge_line {
+	uint64_t order;
+	const char *p;
+	size_t len;
+	size_t seq;     /* part order, then line order: the tie-break */
+} merge_line;
+
+static int cmp_line(const void *a, const void *b)
+{
+	const merge_line *x = a, *y = b;
+	if (x->order != y->order)
+		return x->order < y->order ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int hash_file(const char *path, uint64_t *out)
+{
+	XXH3_state_t *h = XXH3_createState();
+	char *buf = malloc((size_t)4 << 20);
+	int fd = open(path, O_RDONLY), rc = 0;
+
+	if (!h || !buf)
+		rc = dj_error_set(DJ_ENOMEM, "out of memory");
+	else if (fd < 0)
+		rc = dj_error_set(DJ_EIO, "cannot open %s: %s", path, strerror(errno));
+	if (rc == 0) {
+		XXH3_64bits_reset(h);
+		for (;;) {
+			ssize_t n = read(fd, buf, (size_t)4 << 20);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				rc = dj_error_set(DJ_EIO, "%s: read error: %s", path, strerror(errno));
+				break;
+			}
+			if (n == 0)
+				break;
+			XXH3_64bits_update(h, buf, (size_t)n);
+		}
+		*out = XXH3_64bits_digest(h);
+	}
+	if (fd >= 0)
+		close(fd);
+	XXH3_freeState(h);
+	free(buf);
+	return rc;
+}
+
+int dj_merge_ordered_files(const char *dest, char *const *parts, char *const *orders, size_t n_parts,
+	uint64_t *xxh3_out)
+{
+	char **text = calloc(n_parts + 1, sizeof(*text));
+	merge_line *v = NULL;
+	size_t n = 0, cap = 0, seq = 0;
+	dj_writer *w = NULL;
+	int rc = 0;
+
+	if (!text)
+		return dj_error_set(DJ_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n_parts && rc == 0; i++) {
+		char *ord = NULL;
+		size_t len = 0, olen = 0, k = 0;
+		if ((rc = dj_read_all(parts[i], &text[i], &len)) < 0 || (rc = dj_read_all(orders[i], &ord, &olen)) < 0) {
+			free(ord);
+			break;
+		}
+		for (const char *p = text[i], *end = text[i] + len, *nl; p < end; p = nl + 1) {
+			if (!(nl = memchr(p, '\n', (size_t)(end - p))))
+				nl = end;
+			if (k >= olen / sizeof(uint64_t)) {
+				rc = dj_error_set(DJ_EIO, "%s: more lines than positions in %s", parts[i], orders[i]);
+				break;
+			}
+			if (n == cap) {
+				size_t c = cap ? 2 * cap : 4096;
+				merge_line *nv = realloc(v, c * sizeof(*nv));
+				if (!nv) {
+					rc = dj_error_set(DJ_ENOMEM, "out of memory");
+					break;
+				}
+				v = nv;
+				cap = c;
+			}
+			uint64_t order;
+			memcpy(&order, ord + k++ * sizeof(uint64_t), sizeof(order));
+			v[n++] = (merge_line){ order, p, (size_t)(nl - p), seq++ };
+		}
+		if (rc == 0 && k != olen / sizeof(uint64_t))
+			rc = dj_error_set(DJ_EIO, "%s: fewer lines than positions in %s", parts[i], orders[i]);
+		free(ord);
+	}
+	if (rc == 0) {
+		qsort(v, n, sizeof(*v), cmp_line);
+		rc = dj_writer_open(&w, dest);
+	}
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if ((rc = dj_writer_write(w, v[i].p, v[i].len)) == 0)
+			rc = dj_writer_write(w, "\n", 1);
+	if (w)
+		rc = rc == 0 ? dj_writer_commit(w) : (dj_writer_abort(w), rc);
+	if (rc == 0 && xxh3_out)
+		rc = hash_file(dest, xxh3_out);
+	for (size_t i = 0; i < n_parts; i++)
+		free(text[i]);
+	free(text);
+	free(v);
+	return rc;
+}

@@ -67,6 +67,17 @@ done
 # global deduplication (exact, MinHash, SimHash) gives the same survivors at every rank count
 run_case dedup-files "$tmp/files" 67108864 configs/demo/dedup.yaml
 run_case dedup-shard100000 "$tmp/big.jsonl" 100000 configs/demo/dedup.yaml
+# fan-out (text_chunk_mapper) and the five selectors, reordering and chained across stages
+run_case chunk-select-files "$tmp/files" 67108864 tests/mpi/recipes/chunk-select.yaml
+run_case chunk-select-shard100000 "$tmp/big.jsonl" 100000 tests/mpi/recipes/chunk-select.yaml
+run_case selectors-demo "$tmp/files" 300000 configs/demo/selectors.yaml
+ranks_all=("${ranks[@]}")
+ranks=(1)
+run_case chunk-select-shard1000000 "$tmp/big.jsonl" 1000000 tests/mpi/recipes/chunk-select.yaml
+ranks=("${ranks_all[@]}")
+cmp -s "$tmp/chunk-select-shard1000000-np1/out.jsonl" "$tmp/chunk-select-shard100000-np1/out.jsonl" \
+	&& ok "chunk-select: the same output with 1 MB and 100 kB shards (pieces and draws keyed by input line)" \
+	|| not_ok "chunk-select: output depends on the shard size"
 # one big file in shards gives the same samples as whole files (gids differ only in file index)
 out_big=$tmp/big-shard100-np${ranks[0]}/out.jsonl
 [ -f "$out_big" ] && cmp -s "$out_big" "$tmp/files-np${ranks[0]}/out.jsonl" \

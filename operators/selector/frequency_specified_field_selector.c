@@ -1,0 +1,173 @@
+/* frequency_specified_field_selector: keep the samples whose field value is among the most
+ * (reverse: true) or least frequent values, group by group.
+ *
+ * Data-Juicer: nothing changes when the dataset has at most one sample, field_key is empty,
+ * or both top_ratio and topk are null. Samples are grouped by their raw field value (a dict
+ * in first-appearance order); n = topk when top_ratio is null, else top_ratio * (number of
+ * distinct values), lowered to topk when topk is set and smaller; the groups are sorted by
+ * size (stable, descending when reverse) and the first int(n) groups are output, each in
+ * dataset order. Values are equal as Python dict keys are: 1, 1.0 and true are one value,
+ * strings by content, null is a value of its own.
+ * Departures: values are compared through a 64-bit hash (strings, lists, mappings); lists and
+ * mappings group by their JSON, where Data-Juicer raises (unhashable).
+ *
+ * Global: a stage ends here; rank 0 sees (gid, value key) of every sample.
+ *
+ * Example, {field_key: "lang", topk: 1}: en, zh, en, fr -> the two "en" samples. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dj/dj.h"
+#include "dj/select.h"
+
+typedef struct freq_cfg {
+	char *field_key;
+	dj_optfloat top_ratio;
+	dj_optint topk;
+	bool reverse;
+} freq_cfg;
+
+typedef struct freq_state {
+	dj_select_field f;
+	freq_cfg c;
+} freq_state;
+
+static const dj_param_spec freq_params[] = {
+	{ "field_key", DJ_PARAM_STR, offsetof(freq_cfg, field_key), 0, 0, "\"\"",
+	  "field whose values are counted; nested levels separated by '.'", 0 },
+	{ "top_ratio", DJ_PARAM_FLOAT, offsetof(freq_cfg, top_ratio), 0, 1, "null",
+	  "fraction of the distinct values to keep", DJ_PARAM_F_NULLABLE },
+	{ "topk", DJ_PARAM_INT, offsetof(freq_cfg, topk), 1, DJ_INT64_MAX_D, "null",
+	  "number of distinct values to keep (caps top_ratio)", DJ_PARAM_F_NULLABLE },
+	{ "reverse", DJ_PARAM_BOOL, offsetof(freq_cfg, reverse), 0, 0, "true",
+	  "keep the most frequent values (false: the least frequent)", 0 },
+};
+
+static void freq_free(void *state)
+{
+	freq_state *st = state;
+
+	if (st)
+		dj_select_field_release(&st->f);
+	free(st);
+}
+
+static int freq_init(void **state_out, const void *cfg, dj_ctx *ctx)
+{
+	freq_state *st = calloc(1, sizeof(*st));
+	int rc;
+
+	if (!st)
+		return dj_error_set(DJ_ENOMEM, "out of memory");
+	st->c = *(const freq_cfg *)cfg;
+	if ((rc = dj_select_field_init(&st->f, ctx, st->c.field_key)) < 0) {
+		freq_free(st);
+		return rc;
+	}
+	*state_out = st;
+	return 0;
+}
+
+static int freq_key(dj_batch *b, size_t i, uint32_t *band, uint64_t *key, void *payload)
+{
+	const freq_state *st = payload;
+	dj_value v = { 0 };
+	int rc = st->f.path ? dj_select_field_get(&v, b, i, &st->f) : 1;
+
+	if (rc > 0)
+		dj_value_group_key(&v, band, key);
+	return rc < 0 ? rc : 0;
+}
+
+static int freq_process(void *state, dj_batch *b, dj_ctx *ctx)
+{
+	return dj_select_emit_all(b, freq_key, state);
+}
+
+/* A group: its value and its samples, chained through next[] in dataset order. */
+typedef struct group {
+	uint32_t band;
+	uint64_t key;
+	size_t first, last, size, seq;
+	int64_t order;   /* the size, negated to sort the largest first */
+} group;
+
+static int cmp_value(const void *a, const void *b)
+{
+	const group *x = a, *y = b;
+	if (x->band != y->band)
+		return x->band < y->band ? -1 : 1;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	const group *x = a, *y = b;
+	if (x->order != y->order)
+		return x->order < y->order ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;   /* stable: first appearance */
+}
+
+static int freq_select(void *state, const dj_select_rec *recs, size_t n, size_t *pick, size_t *n_pick)
+{
+	const freq_state *st = state;
+	group *g = malloc((n + 1) * sizeof(*g));
+	size_t *next = malloc((n + 1) * sizeof(*next)), n_groups = 0, o = 0;
+	double want;
+
+	if (!g || !next) {
+		free(g);
+		free(next);
+		return dj_error_set(DJ_ENOMEM, "out of memory grouping %zu samples", n);
+	}
+	if (n <= 1 || !st->f.path || (st->c.top_ratio.is_null && st->c.topk.is_null)) {
+		for (size_t i = 0; i < n; i++)
+			pick[i] = i;
+		*n_pick = n;
+		goto out;
+	}
+	/* one entry per sample sorted by value (then dataset order) gives the groups */
+	for (size_t i = 0; i < n; i++)
+		g[i] = (group){ recs[i].band, recs[i].key, i, i, 1, i, 0 };
+	qsort(g, n, sizeof(*g), cmp_value);
+	for (size_t i = 0; i < n; i++) {
+		next[g[i].first] = (size_t)-1;
+		if (n_groups && g[n_groups - 1].band == g[i].band && g[n_groups - 1].key == g[i].key) {
+			group *h = &g[n_groups - 1];
+			next[h->last] = g[i].first;
+			h->last = g[i].first;
+			h->size++;
+		} else {
+			g[n_groups++] = g[i];   /* seq = its first sample: first appearance */
+		}
+	}
+	if (st->c.top_ratio.is_null) {
+		want = (double)st->c.topk.v;
+	} else {
+		want = st->c.top_ratio.v * (double)n_groups;
+		if (!st->c.topk.is_null && (double)st->c.topk.v < want)
+			want = (double)st->c.topk.v;
+	}
+	for (size_t k = 0; k < n_groups; k++)
+		g[k].order = st->c.reverse ? -(int64_t)g[k].size : (int64_t)g[k].size;
+	qsort(g, n_groups, sizeof(*g), cmp_size);
+	size_t take = want >= (double)n_groups ? n_groups : (size_t)want;   /* int(n) */
+	for (size_t k = 0; k < take; k++)
+		for (size_t i = g[k].first; i != (size_t)-1; i = next[i])
+			pick[o++] = i;
+	*n_pick = o;
+out:
+	free(g);
+	free(next);
+	return 0;
+}
+
+const dj_op_vtab dj_op_frequency_specified_field_selector = {
+	.version = DJ_OP_VTAB_VERSION, .name = "frequency_specified_field_selector", .kind = DJ_OP_SELECTOR,
+	.flags = DJ_OP_F_REORDERS,
+	.summary = "Keep the samples of the most (or least) frequent values of a field, group by group",
+	.params = freq_params, .n_params = DJ_ARRAY_LEN(freq_params), .cfg_size = sizeof(freq_cfg),
+	.init = freq_init, .process = freq_process, .free = freq_free, .select = freq_select,
+};
