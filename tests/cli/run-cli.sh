@@ -303,5 +303,30 @@ if command -v script >/dev/null; then
 	check "progress: a bar on a terminal" grep -qa "shards .*samples .*MB/s  ETA" "$tmp/tty.out"
 fi
 
+# ---- language_id_score_filter (fastText model): config errors name op, key and path ----------
+cfg_err lid_missing_model $'process:\n  - language_id_score_filter:\n      model_path: /nonexistent/lid.bin\n' \
+	"language_id_score_filter" "model_path" "/nonexistent/lid.bin" "No such file"
+cfg_err lid_not_a_model "process:
+  - language_id_score_filter:
+      model_path: $in
+" "language_id_score_filter" "model_path" "in.jsonl" "not a fastText model"
+mkdir -p "$tmp/noassets"
+recipe "$tmp/lid_default.yaml" $'process:\n  - language_id_score_filter:\n      lang: en\n'
+DJMPI_ASSETS="$tmp/noassets" run lid_no_assets 2 --config "$tmp/lid_default.yaml" --dataset_path "$in" \
+	--export_path "$tmp/lid_no_assets/out.jsonl"
+err_has lid_no_assets "model_path" "noassets/lid.176.ftz" "DJMPI_ASSETS"
+head -c 100000 assets/lid.176.ftz >"$tmp/lid-trunc.ftz"
+cfg_err lid_truncated "process:
+  - language_id_score_filter:
+      model_path: $tmp/lid-trunc.ftz
+" "language_id_score_filter" "lid-trunc.ftz" "truncated"
+cfg_err lid_bad_lang $'process:\n  - language_id_score_filter:\n      lang: 5\n' "language_id_score_filter" "'lang'"
+cfg_err lid_bad_score $'process:\n  - language_id_score_filter:\n      min_score: high\n' "language_id_score_filter" "'min_score'"
+run lid_ok 0 --config "$tmp/lid_default.yaml" --dataset_path "$in" --export_path "$tmp/lid_ok/out.jsonl"
+check "lid: the English sample is kept" test "$(cat "$tmp/lid_ok/out.jsonl")" = '{"text": "hello world, this is a sample text"}'
+# ---- end language_id_score_filter ----------------------------------------------------------
+
+
+
 echo "1..$n"
 [ "$fail" -eq 0 ]

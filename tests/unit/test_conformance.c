@@ -67,6 +67,7 @@ static const char *const provided[][2] = {
 	{ "selectolax HTML parser", "gumbo" },
 	{ "ftfy library", "utf8proc + djmpi's mojibake repair" },
 	{ "NLTK punkt model", "djmpi's rule-based splitter" },
+	{ "fastText lid.176.bin", "the bundled lid.176.ftz (every case here agrees with the .bin)" },
 };
 
 static const char *provided_by(const char *req)
