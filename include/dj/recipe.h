@@ -32,6 +32,8 @@ typedef struct dj_recipe {
 	bool use_checkpoint;    /* Data-Juicer's key: resume from completed shards */
 	dj_strlist suffixes;
 	int64_t mixture_seed;   /* djmpi: seed of the mixture sampling */
+	bool op_fusion;         /* reorder each run of filters (spec 5.3) */
+	bool fusion_probe;      /* fusion_strategy: 'probe' (by measured speed, the default) or 'greedy' */
 	dj_recipe_op *ops;
 	size_t n_ops;
 } dj_recipe;

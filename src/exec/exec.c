@@ -644,6 +644,7 @@ static void free_stages(dj_exec *ex)
 	free(ex->picks);
 	dj_buf_free(&ex->trace_capture);
 	json_decref(ex->dedup_stats);
+	json_decref(ex->fusion_report);
 	dj_dedup_result_free(ex->dups);
 }
 
@@ -690,7 +691,7 @@ int dj_exec_run_all(dj_dist *d, const dj_recipe *r, const dj_run_options *opts)
 		goto out;
 	if (rank == 0)
 		rc = dj_mkdirs(r->work_dir);
-	if ((rc = agree(&ex, rc)) < 0 || (rc = number_lines(&ex)) < 0)
+	if ((rc = agree(&ex, rc)) < 0 || (rc = number_lines(&ex)) < 0 || (rc = dj_exec__fuse_all(&ex)) < 0)
 		goto out;
 	for (size_t k = 0; k < ex.n_ops; k++)
 		ex.n_stages += dj_exec__is_global(ex.ops[k].rop->vtab);

@@ -78,6 +78,7 @@ typedef struct dj_exec {
 	size_t select_op;               /* that selector (picks NULL: the previous stage was no selector) */
 	bool ordered;                   /* a selector reorders: parts carry order sidecars, the join merges */
 	size_t cur_shard;               /* the shard being processed */
+	struct json_t *fusion_report;   /* op_fusion: the order chosen and why (for summary.json) */
 	struct json_t *dedup_stats;     /* rank 0: one object per deduplicator, for summary.json */
 	size_t *mine;                   /* shards this rank processed in stage 0, in order */
 	size_t n_mine;
@@ -107,6 +108,10 @@ typedef struct dj_spill_ids {
 /** Path of shard @index's order sidecar (a uint64_t output position per part line), written
  *  when ex->ordered (malloc'd). */
 char *dj_exec__order_path(const dj_exec *ex, size_t index);
+
+/** Collective: with op_fusion, reorder each run of filters in ex->ops (src/exec/fusion.c).
+ *  Needs the plan and the fingerprint; call before any shard is processed. */
+int dj_exec__fuse_all(dj_exec *ex);
 
 /** Does this op end a stage (a deduplicator or a selector: a global decision)? */
 bool dj_exec__is_global(const dj_op_vtab *v);

@@ -44,7 +44,7 @@ static const gkey global_keys[] = {
 	{ "export_path", G_STR, true },
 	{ "export_shard_size", G_INT, true },
 	{ "export_type", G_ANY, true },
-	{ "fusion_strategy", G_ANY, false },
+	{ "fusion_strategy", G_STR, true },
 	{ "hpo_config", G_ANY, false },
 	{ "image_bytes_key", G_ANY, false },
 	{ "image_key", G_ANY, false },
@@ -54,7 +54,7 @@ static const gkey global_keys[] = {
 	{ "mixture_seed", G_INT, true },
 	{ "notification", G_ANY, false },
 	{ "np", G_INT, true },
-	{ "op_fusion", G_BOOL, false },
+	{ "op_fusion", G_BOOL, true },
 	{ "op_list_to_mine", G_ANY, false },
 	{ "op_list_to_trace", G_STR_OR_LIST, true },
 	{ "open_insight_mining", G_BOOL, false },
@@ -334,6 +334,14 @@ int dj_recipe_from_tree(dj_recipe **out, const json_t *tree)
 	r->use_checkpoint = json_is_true(json_object_get(tree, "use_checkpoint"));
 	v = json_object_get(tree, "mixture_seed");
 	r->mixture_seed = v ? json_integer_value(v) : 42;
+	r->op_fusion = json_is_true(json_object_get(tree, "op_fusion"));
+	v = json_object_get(tree, "fusion_strategy");
+	r->fusion_probe = !v || strcmp(json_string_value(v), "probe") == 0;
+	if (v && !r->fusion_probe && strcmp(json_string_value(v), "greedy") != 0) {
+		rc = dj_error_set(DJ_EINVAL, "fusion_strategy must be 'probe' or 'greedy' (got '%s')",
+			json_string_value(v));
+		goto fail;
+	}
 	if ((rc = strlist_from(&r->suffixes, json_object_get(tree, "suffixes"))) < 0 ||
 	    (rc = strlist_from(&r->op_list_to_trace, json_object_get(tree, "op_list_to_trace"))) < 0)
 		goto fail;
