@@ -93,7 +93,7 @@ static void test_recipe_errors_name_op_and_key(void **state)
 {
 	expect_error("process:\n  - text_lenght_filter:\n", DJ_ENOTFOUND, "text_lenght_filter", "text_length_filter");
 	expect_error("process:\n  - no_such_thing_at_all_xyz_qqq:\n", DJ_ENOTFOUND, "unknown op", NULL);
-	expect_error("process:\n  - fix_unicode_mapper:\n", DJ_ENOTFOUND, "fix_unicode_mapper",
+	expect_error("process:\n  - perplexity_filter:\n", DJ_ENOTFOUND, "perplexity_filter",
 		"Data-Juicer op that djmpi does not implement");
 	expect_error("process:\n  - ray_video_deduplicator:\n", DJ_ENOTFOUND, "ray_video_deduplicator",
 		"does not implement");
