@@ -326,6 +326,11 @@ run lid_ok 0 --config "$tmp/lid_default.yaml" --dataset_path "$in" --export_path
 check "lid: the English sample is kept" test "$(cat "$tmp/lid_ok/out.jsonl")" = '{"text": "hello world, this is a sample text"}'
 # ---- end language_id_score_filter ----------------------------------------------------------
 
+# ---- sentence_split_mapper: lang outside Data-Juicer's punkt models is a config error ---------
+cfg_err ssm_bad_lang $'process:\n  - sentence_split_mapper:\n      lang: de\n' "sentence_split_mapper" "'lang'" "'de'" "en, fr, pt, es"
+cfg_err ssm_null_lang $'process:\n  - sentence_split_mapper:\n      lang: null\n' "sentence_split_mapper" "'lang'"
+cfg_err ssm_lang_type $'process:\n  - sentence_split_mapper:\n      lang: [en]\n' "sentence_split_mapper" "lang"
+# ---- end sentence_split_mapper --------------------------------------------------------------
 
 
 echo "1..$n"
