@@ -332,6 +332,12 @@ cfg_err ssm_null_lang $'process:\n  - sentence_split_mapper:\n      lang: null\n
 cfg_err ssm_lang_type $'process:\n  - sentence_split_mapper:\n      lang: [en]\n' "sentence_split_mapper" "lang"
 # ---- end sentence_split_mapper --------------------------------------------------------------
 
+# ---- fix_unicode_mapper: normalization outside NFC/NFKC/NFD/NFKD is a config error ---------
+cfg_err fum_bad_norm $'process:\n  - fix_unicode_mapper:\n      normalization: NFX\n' "fix_unicode_mapper" "'normalization'" "'NFX'" "NFC, NFKC, NFD, NFKD"
+cfg_err fum_norm_type $'process:\n  - fix_unicode_mapper:\n      normalization: 3\n' "fix_unicode_mapper" "normalization"
+recipe "$tmp/fum_case.yaml" $'process:\n  - fix_unicode_mapper:\n      normalization: nFkC\n'
+run fum_case 0 --config "$tmp/fum_case.yaml" --dataset_path "$in" --export_path "$tmp/fum_case/out.jsonl"
+# ---- end fix_unicode_mapper -----------------------------------------------------------------
 
 echo "1..$n"
 [ "$fail" -eq 0 ]
