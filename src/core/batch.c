@@ -39,6 +39,7 @@ static void release_samples(dj_batch *b)
 	for (size_t i = 0; i < b->n; i++) {
 		dj_sample *s = &b->s[i];
 		json_decref(s->full);
+		json_decref(s->leaves);
 		if (s->stats)
 			for (size_t c = 0; c < b->n_stats; c++)
 				if (s->stats[c].kind == DJ_VAL_JSON)
@@ -492,6 +493,7 @@ static void clone_sample(dj_batch *b, dj_sample *dst, const dj_sample *src, size
 	dst->changed = true;
 	dst->cache_valid = 0;
 	dst->full = NULL;
+	dst->leaves = NULL;
 	dst->stats = stats;
 	if (stats) {
 		memcpy(stats, src->stats, b->n_stats * sizeof(dj_value));
@@ -541,6 +543,7 @@ int dj_batch_apply_splits(dj_batch *b)
 		}
 		/* the clones hold their own references: release the original's */
 		json_decref(src->full);
+		json_decref(src->leaves);
 		if (src->stats)
 			for (size_t c = 0; c < b->n_stats; c++)
 				if (src->stats[c].kind == DJ_VAL_JSON)
@@ -566,12 +569,56 @@ int dj_batch_emit_key(dj_batch *b, size_t i, uint32_t band, uint64_t key, const 
 
 /* ---- fields --------------------------------------------------------------------- */
 
+/* dj_batch_field without parsing the whole line: walk the path through the scanned members
+ * (nested mappings scanned on the way), then parse only the value at its end. For paths that
+ * do not start at the text field (whose value a mapper may have changed). Same results. */
+static int field_lazy(dj_batch *b, dj_sample *s, const char *path, json_t **out)
+{
+	dj_jobject sub, *obj = &s->obj;
+	const char *base = s->raw.p, *p = path, *why;
+	size_t where;
+
+	for (;;) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+		long k = dj_jobject_find(obj, base, p, n);
+		const dj_jmember *m = k >= 0 ? &obj->m[k] : NULL;
+
+		if (!dot) {
+			json_error_t jerr;
+			json_t *v;
+			*out = NULL;
+			if (!m)
+				return 0;   /* a missing last key reads as null */
+			if (!(v = json_loadb(base + m->val_off, m->val_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr)))
+				return dj_error_set(DJ_EPARSE, "line %llu: %s", (unsigned long long)s->line, jerr.text);
+			if (!s->leaves && !(s->leaves = json_array())) {
+				json_decref(v);
+				return dj_error_set(DJ_ENOMEM, "out of memory");
+			}
+			json_array_append_new(s->leaves, v);
+			*out = v;
+			return 0;
+		}
+		if (!m || m->val_type != '{')
+			return dj_error_set(DJ_ENOTFOUND, "'%s': a parent level is missing or not a mapping", path);
+		base += m->val_off;
+		if (dj_jscan_object(&sub, &b->arena, base, m->val_len, &why, &where) < 0)
+			return dj_error_set(DJ_EPARSE, "line %llu: %s", (unsigned long long)s->line, why);
+		obj = &sub;
+		p = dot + 1;
+	}
+}
+
 int dj_batch_field(dj_batch *b, size_t i, const char *path, json_t **out)
 {
 	dj_sample *s = &b->s[i];
 	json_t *cur;
 	const char *p = path;
+	size_t first = strcspn(path, ".");
 
+	if (!s->full && !(first == b->text_key_len && memcmp(path, b->text_key, first) == 0))
+		return field_lazy(b, s, path, out);
 	if (!s->full) {
 		json_error_t jerr;
 		if (!(s->full = json_loadb(s->raw.p, s->raw.len, JSON_ALLOW_NUL, &jerr)))

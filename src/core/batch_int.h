@@ -28,6 +28,7 @@ typedef struct dj_sample {
 	bool stats_scanned;
 	dj_jobject stats_obj;   /* members of the input __dj__stats__ object */
 	json_t *full;           /* the whole object, parsed on demand */
+	json_t *leaves;         /* values dj_batch_field parsed alone (an array owning them), or NULL */
 	dj_value *stats;        /* n_stats columns, NULL until the first set */
 	unsigned cache_valid;
 	size_t cplen;
