@@ -51,7 +51,7 @@ static int ccm_process(void *state, dj_batch *b, dj_ctx *ctx)
 		if (!dj_batch_alive(b, i))
 			continue;
 		t = dj_batch_text(b, i);
-		if (t.len == 0)
+		if (t.len == 0 || !t.p)
 			continue;   /* [''] -> '': unchanged */
 		end = t.p + t.len;
 		open = memmem(t.p, t.len, "/*", 2);

@@ -2762,7 +2762,8 @@ static int abuf_put(abuf *o, dj_arena *a, const uint32_t *src, size_t n)
 		o->p = np;
 		o->cap = cap;
 	}
-	memcpy(o->p + o->n, src, n * sizeof(uint32_t));
+	if (n)   /* src may be NULL when empty */
+		memcpy(o->p + o->n, src, n * sizeof(uint32_t));
 	o->n += n;
 	return 0;
 }
