@@ -339,5 +339,14 @@ recipe "$tmp/fum_case.yaml" $'process:\n  - fix_unicode_mapper:\n      normaliza
 run fum_case 0 --config "$tmp/fum_case.yaml" --dataset_path "$in" --export_path "$tmp/fum_case/out.jsonl"
 # ---- end fix_unicode_mapper -----------------------------------------------------------------
 
+# ---- clean_html_mapper: it takes no parameter; a frameset document fails its sample --------
+cfg_err chm_unknown_param $'process:\n  - clean_html_mapper:\n      keep_tags: true\n' "clean_html_mapper" "keep_tags"
+printf '%s\n' '{"text": "<p>kept</p>"}' '{"text": "<frameset><frame src=x></frameset>"}' >"$tmp/chm_frameset.jsonl"
+recipe "$tmp/chm.yaml" $'process:\n  - clean_html_mapper:\n'
+run chm_frameset 0 --config "$tmp/chm.yaml" --dataset_path "$tmp/chm_frameset.jsonl" --export_path "$tmp/chm_frameset/out.jsonl"
+err_has chm_frameset "clean_html_mapper" "no body"
+check "clean_html: the frameset sample is dropped" test "$(cat "$tmp/chm_frameset/out.jsonl")" = '{"text": "kept"}'
+# ---- end clean_html_mapper ------------------------------------------------------------------
+
 echo "1..$n"
 [ "$fail" -eq 0 ]
