@@ -68,7 +68,30 @@ static const char *const provided[][2] = {
 	{ "ftfy library", "utf8proc + djmpi's mojibake repair" },
 	{ "NLTK punkt model", "djmpi's rule-based splitter" },
 	{ "fastText lid.176.bin", "the bundled lid.176.ftz (every case here agrees with the .bin)" },
+	{ "OpenCC conversion tables", "Debian's OpenCC" },
 };
+
+/* Cases whose expected output depends on a library version Debian does not ship: the output
+ * must then be exactly the one that version gives (so any other change still fails). */
+static const struct {
+	const char *op, *test, *text0, *why;
+} known[] = {
+	{ "chinese_convert_mapper", "test_s2twp", "網路連線異常，請檢查資訊保安",
+	  "OpenCC 1.1.6 (Debian) gives 資訊保安 where 1.1.9 (Data-Juicer) gives 資訊安全" },
+	{ "chinese_convert_mapper", "test_tw2sp", "网络连接异常，请检查信息安全",
+	  "OpenCC 1.1.6 (Debian) gives 信息安全 where 1.1.9 (Data-Juicer) gives 信息保安" },
+};
+
+/* The known difference for this case if @got is exactly it, else NULL. */
+static const char *known_difference(const char *op, const char *test, json_t *got)
+{
+	const char *t0 = json_string_value(json_object_get(json_array_get(got, 0), "text"));
+
+	for (size_t i = 0; t0 && i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(op, known[i].op) && !strcmp(test, known[i].test) && !strcmp(t0, known[i].text0))
+			return known[i].why;
+	return NULL;
+}
 
 static const char *provided_by(const char *req)
 {
@@ -100,7 +123,7 @@ static json_t *sorted_by_text(json_t *arr)
 	return out;
 }
 
-static bool run_case(dj_dist *d, json_t *c, const char *dir, char *why, size_t why_cap)
+static bool run_case(dj_dist *d, json_t *c, const char *dir, char *why, size_t why_cap, const char **known_out)
 {
 	char in[4096], outp[4096];
 	json_t *tree, *proc, *op, *got = NULL, *want = NULL;
@@ -145,6 +168,8 @@ static bool run_case(dj_dist *d, json_t *c, const char *dir, char *why, size_t w
 	}
 	for (size_t i = 0; i < json_array_size(want); i++)
 		if (!sample_matches(json_array_get(want, i), json_array_get(got, i))) {
+			*known_out = known_difference(json_string_value(json_object_get(c, "op")),
+				json_string_value(json_object_get(c, "test")), got);
 			char *g = json_dumps(json_array_get(got, i), JSON_COMPACT | JSON_ENCODE_ANY);
 			char *w = json_dumps(json_array_get(want, i), JSON_COMPACT | JSON_ENCODE_ANY);
 			snprintf(why, why_cap, "sample %zu differs\n#   got:  %.600s\n#   want: %.600s", i, g, w);
@@ -184,6 +209,7 @@ int main(int argc, char **argv)
 		json_t *req = json_object_get(c, "requires");
 		const char *kind = json_string_value(json_object_get(c, "expected_kind"));
 		char why[2048];
+		const char *known_why = NULL;
 
 		n_tests++;
 		if (!op || !dj_op_find(op))
@@ -193,8 +219,10 @@ int main(int argc, char **argv)
 		else if (!kind || (strcmp(kind, "kept_samples") && strcmp(kind, "mapped_samples") &&
 			 strcmp(kind, "output_samples") && strcmp(kind, "selected_samples")))
 			printf("ok %d - %s/%s # SKIP expected_kind %s is checked elsewhere\n", n_tests, op, test, kind);
-		else if (run_case(d, c, dir, why, sizeof(why)))
+		else if (run_case(d, c, dir, why, sizeof(why), &known_why))
 			printf("ok %d - %s/%s\n", n_tests, op, test);
+		else if (known_why)
+			printf("ok %d - %s/%s # SKIP known difference: %s\n", n_tests, op, test, known_why);
 		else {
 			printf("not ok %d - %s/%s\n# %s\n", n_tests, op, test, why);
 			n_fail++;
