@@ -11,7 +11,11 @@
  * 信息安全 <-> 資訊保安, which 1.1.9 dropped, so s2twp and tw2sp give 資訊保安 / 信息安全 where
  * Data-Juicer gives 資訊安全 / 信息保安 (2 of its 13 test cases).
  *
- * Pure-ASCII texts are left alone without calling OpenCC (no config maps ASCII). OpenCC's
+ * Texts without a CJK-range code point are left alone without calling OpenCC: every key of
+ * OpenCC's dictionaries (characters and phrases, all 16 .ocd2 files) holds a code point in
+ * U+2E80-U+9FFF, U+F900-U+FAFF, U+FE30-U+FE4F, U+FF00-U+FFEF or U+20000-U+3FFFF, so no other
+ * text can match one (tests/cli/run-global.sh checks this against the installed dictionaries
+ * with opencc_dict). OpenCC's
  * converter stops at a NUL byte, so a text holding NULs is converted piece by piece between them.
  *
  * Example (mode t2s): "這是幾個繁體字" -> "这是几个繁体字". */
@@ -67,12 +71,23 @@ static int ccm_init(void **state_out, const void *cfgp, dj_ctx *ctx)
 	return 0;
 }
 
-static bool is_ascii(dj_span t)
+/* Does @t hold a code point some OpenCC dictionary key may hold (see above)? Those all start
+ * with a byte >= 0xE2, which most texts lack. */
+static bool may_convert(dj_span t)
 {
-	for (size_t k = 0; k < t.len; k++)
-		if ((unsigned char)t.p[k] >= 0x80)
-			return false;
-	return true;
+	const char *end = t.p + t.len;
+
+	for (const char *p = t.p; p < end; p++) {
+		if ((unsigned char)*p < 0xE2)
+			continue;
+		const char *q = p;
+		uint32_t c = dj_utf8_next(&q);
+		if ((c >= 0x2E80 && c <= 0x9FFF) || (c >= 0xF900 && c <= 0xFAFF) || (c >= 0xFE30 && c <= 0xFE4F) ||
+		    (c >= 0xFF00 && c <= 0xFFEF) || (c >= 0x20000 && c <= 0x3FFFF))
+			return true;
+		p = q - 1;
+	}
+	return false;
 }
 
 /* Convert @t into the batch arena: *out is the result (NULL with rc 0 if OpenCC failed; the
@@ -127,7 +142,7 @@ static int ccm_process(void *state, dj_batch *b, dj_ctx *ctx)
 		if (!dj_batch_alive(b, i))
 			continue;
 		t = dj_batch_text(b, i);
-		if (is_ascii(t))
+		if (!may_convert(t))
 			continue;
 		if ((rc = convert(&r, od, dj_batch_arena(b), t)) < 0)
 			return rc;

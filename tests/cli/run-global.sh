@@ -199,5 +199,32 @@ assert s["ops"][0]["errors"] == 1 and s["ops"][0]["dropped"] == 1, s["ops"]
 assert [json.loads(l)["text"] for l in open(sys.argv[2])] == ["r", "q"]
 PY
 
+# ---- chinese_convert_mapper's fast path: every OpenCC dictionary key holds a CJK-range code point -------
+if command -v opencc_dict >/dev/null && [ -d /usr/share/opencc ]; then
+	mkdir -p "$tmp/occ"
+	for f in /usr/share/opencc/*.ocd2; do
+		opencc_dict -i "$f" -o "$tmp/occ/$(basename "$f" .ocd2).txt" -f ocd2 -t text >/dev/null 2>&1
+	done
+	check "chinese_convert_mapper: every key of the installed OpenCC dictionaries has a CJK-range code point" \
+		py "$tmp/occ" <<'PY'
+import glob, sys
+def cjk(c):
+    o = ord(c)
+    return 0x2E80 <= o <= 0x9FFF or 0xF900 <= o <= 0xFAFF or 0xFE30 <= o <= 0xFE4F or 0xFF00 <= o <= 0xFFEF \
+        or 0x20000 <= o <= 0x3FFFF
+files = glob.glob(sys.argv[1] + "/*.txt")
+assert len(files) >= 10, files
+n = 0
+for f in files:
+    for line in open(f, encoding="utf-8"):
+        key = line.split("\t")[0]
+        n += 1
+        assert any(cjk(c) for c in key), (f, key)
+assert n > 10000, n
+PY
+else
+	ok "chinese_convert_mapper dictionary check # SKIP opencc_dict not installed"
+fi
+
 echo "1..$n"
 [ "$fail" -eq 0 ]
