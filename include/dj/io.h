@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "dj/op.h"   /* dj_strlist */
 
 /* ---- dataset_path expansion --------------------------------------------------------- */
@@ -106,6 +108,9 @@ int dj_writer_write(dj_writer *w, const void *data, size_t len);
 int dj_writer_commit(dj_writer *w);
 /** Remove the temporary file and free. Accepts NULL. */
 void dj_writer_abort(dj_writer *w);
+
+/** Write @root as JSON (json_dumps @flags) and a newline to @path, atomically (dj_writer). */
+int dj_write_json_file(const char *path, const json_t *root, size_t flags);
 
 /** mkdir -p. */
 int dj_mkdirs(const char *path);

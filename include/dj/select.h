@@ -41,6 +41,29 @@ void dj_value_group_key(const dj_value *v, uint32_t *band, uint64_t *key);
 typedef int (*dj_select_key_fn)(dj_batch *b, size_t i, uint32_t *band, uint64_t *key, void *payload);
 int dj_select_emit_all(dj_batch *b, dj_select_key_fn fn, void *payload);
 
+/* The state of a selector on one field: the field, and the op's cfg (borrowed from the recipe,
+ * which outlives the run). init()/free() of such selectors: */
+typedef struct dj_field_selector {
+	dj_select_field f;
+	const void *cfg;
+} dj_field_selector;
+
+/** A dj_field_selector for @field_key (may be NULL or ""), keeping @cfg. Returns 0 or an error. */
+int dj_field_selector_new(void **state_out /* OUT */, dj_ctx *ctx, const char *field_key, const void *cfg);
+void dj_field_selector_free(void *state);
+
+/** A select() answer that keeps every sample, in dataset order (Data-Juicer's early returns). */
+void dj_select_keep_all(size_t n, size_t *pick, size_t *n_pick);
+
+/** How many items "top_ratio of @of, capped by topk" means (topk alone when top_ratio is
+ *  null; int() of the product), at most @of. */
+size_t dj_select_count(dj_optfloat top_ratio, dj_optint topk, size_t of);
+
+/** The key of a selector that ranks numbers: the field of sample @i through stats_to_number
+ *  (@reverse) as a record key (dj_select_key_of); band 0. A process() helper: returns 0 (the
+ *  sample may have failed, dj_select_field_get) or an error. */
+int dj_select_number_key(dj_batch *b, size_t i, const dj_field_selector *st, bool reverse, uint64_t *key);
+
 /** A double as a record key and back (bit copies). */
 uint64_t dj_select_key_of(double x);
 double dj_select_value_of(uint64_t key);

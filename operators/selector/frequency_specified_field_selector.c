@@ -27,11 +27,6 @@ typedef struct freq_cfg {
 	bool reverse;
 } freq_cfg;
 
-typedef struct freq_state {
-	dj_select_field f;
-	freq_cfg c;
-} freq_state;
-
 static const dj_param_spec freq_params[] = {
 	{ "field_key", DJ_PARAM_STR, offsetof(freq_cfg, field_key), 0, 0, "\"\"",
 	  "field whose values are counted; nested levels separated by '.'", 0 },
@@ -43,34 +38,14 @@ static const dj_param_spec freq_params[] = {
 	  "keep the most frequent values (false: the least frequent)", 0 },
 };
 
-static void freq_free(void *state)
-{
-	freq_state *st = state;
-
-	if (st)
-		dj_select_field_release(&st->f);
-	free(st);
-}
-
 static int freq_init(void **state_out, const void *cfg, dj_ctx *ctx)
 {
-	freq_state *st = calloc(1, sizeof(*st));
-	int rc;
-
-	if (!st)
-		return dj_error_set(DJ_ENOMEM, "out of memory");
-	st->c = *(const freq_cfg *)cfg;
-	if ((rc = dj_select_field_init(&st->f, ctx, st->c.field_key)) < 0) {
-		freq_free(st);
-		return rc;
-	}
-	*state_out = st;
-	return 0;
+	return dj_field_selector_new(state_out, ctx, ((const freq_cfg *)cfg)->field_key, cfg);
 }
 
 static int freq_key(dj_batch *b, size_t i, uint32_t *band, uint64_t *key, void *payload)
 {
-	const freq_state *st = payload;
+	const dj_field_selector *st = payload;
 	dj_value v = { 0 };
 	int rc = st->f.path ? dj_select_field_get(&v, b, i, &st->f) : 1;
 
@@ -112,20 +87,18 @@ static int cmp_size(const void *a, const void *b)
 
 static int freq_select(void *state, const dj_select_rec *recs, size_t n, size_t *pick, size_t *n_pick)
 {
-	const freq_state *st = state;
+	const dj_field_selector *st = state;
+	const freq_cfg *c = st->cfg;
 	group *g = malloc((n + 1) * sizeof(*g));
 	size_t *next = malloc((n + 1) * sizeof(*next)), n_groups = 0, o = 0;
-	double want;
 
 	if (!g || !next) {
 		free(g);
 		free(next);
 		return dj_error_set(DJ_ENOMEM, "out of memory grouping %zu samples", n);
 	}
-	if (n <= 1 || !st->f.path || (st->c.top_ratio.is_null && st->c.topk.is_null)) {
-		for (size_t i = 0; i < n; i++)
-			pick[i] = i;
-		*n_pick = n;
+	if (n <= 1 || !st->f.path || (c->top_ratio.is_null && c->topk.is_null)) {
+		dj_select_keep_all(n, pick, n_pick);
 		goto out;
 	}
 	/* one entry per sample sorted by value (then dataset order) gives the groups */
@@ -143,17 +116,10 @@ static int freq_select(void *state, const dj_select_rec *recs, size_t n, size_t 
 			g[n_groups++] = g[i];   /* seq = its first sample: first appearance */
 		}
 	}
-	if (st->c.top_ratio.is_null) {
-		want = (double)st->c.topk.v;
-	} else {
-		want = st->c.top_ratio.v * (double)n_groups;
-		if (!st->c.topk.is_null && (double)st->c.topk.v < want)
-			want = (double)st->c.topk.v;
-	}
 	for (size_t k = 0; k < n_groups; k++)
-		g[k].order = st->c.reverse ? -(int64_t)g[k].size : (int64_t)g[k].size;
+		g[k].order = c->reverse ? -(int64_t)g[k].size : (int64_t)g[k].size;
 	qsort(g, n_groups, sizeof(*g), cmp_size);
-	size_t take = want >= (double)n_groups ? n_groups : (size_t)want;   /* int(n) */
+	size_t take = dj_select_count(c->top_ratio, c->topk, n_groups);
 	for (size_t k = 0; k < take; k++)
 		for (size_t i = g[k].first; i != (size_t)-1; i = next[i])
 			pick[o++] = i;
@@ -169,5 +135,5 @@ const dj_op_vtab dj_op_frequency_specified_field_selector = {
 	.flags = DJ_OP_F_REORDERS,
 	.summary = "Keep the samples of the most (or least) frequent values of a field, group by group",
 	.params = freq_params, .n_params = DJ_ARRAY_LEN(freq_params), .cfg_size = sizeof(freq_cfg),
-	.init = freq_init, .process = freq_process, .free = freq_free, .select = freq_select,
+	.init = freq_init, .process = freq_process, .free = dj_field_selector_free, .select = freq_select,
 };

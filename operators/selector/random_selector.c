@@ -19,6 +19,7 @@
 #include <xxhash.h>
 
 #include "dj/dj.h"
+#include "dj/select.h"
 
 typedef struct rnd_cfg {
 	dj_optfloat select_ratio;
@@ -78,9 +79,7 @@ static int rnd_select(void *state, const dj_select_rec *recs, size_t n, size_t *
 	draw *d;
 
 	if (n <= 1 || (c->select_ratio.is_null && c->select_num.is_null)) {
-		for (size_t i = 0; i < n; i++)
-			pick[i] = i;
-		*n_pick = n;
+		dj_select_keep_all(n, pick, n_pick);
 		return 0;
 	}
 	if (c->select_ratio.is_null || c->select_ratio.v == 0) {

@@ -24,11 +24,6 @@ typedef struct range_cfg {
 	dj_optint lower_rank, upper_rank;
 } range_cfg;
 
-typedef struct range_state {
-	dj_select_field f;
-	range_cfg c;
-} range_state;
-
 static const dj_param_spec range_params[] = {
 	{ "field_key", DJ_PARAM_STR, offsetof(range_cfg, field_key), 0, 0, "\"\"",
 	  "field to rank by; nested levels separated by '.'", 0 },
@@ -42,41 +37,15 @@ static const dj_param_spec range_params[] = {
 	  "upper bound (exclusive) as a rank (the smaller of the two upper bounds wins)", DJ_PARAM_F_NULLABLE },
 };
 
-static void range_free(void *state)
-{
-	range_state *st = state;
-
-	if (st)
-		dj_select_field_release(&st->f);
-	free(st);
-}
-
 static int range_init(void **state_out, const void *cfg, dj_ctx *ctx)
 {
-	range_state *st = calloc(1, sizeof(*st));
-	int rc;
-
-	if (!st)
-		return dj_error_set(DJ_ENOMEM, "out of memory");
-	st->c = *(const range_cfg *)cfg;
-	if ((rc = dj_select_field_init(&st->f, ctx, st->c.field_key)) < 0) {
-		range_free(st);
-		return rc;
-	}
-	*state_out = st;
-	return 0;
+	return dj_field_selector_new(state_out, ctx, ((const range_cfg *)cfg)->field_key, cfg);
 }
 
 static int range_key(dj_batch *b, size_t i, uint32_t *band, uint64_t *key, void *payload)
 {
-	const range_state *st = payload;
-	dj_value v = { 0 };
-	int rc = st->f.path ? dj_select_field_get(&v, b, i, &st->f) : 1;
-
-	if (rc > 0)
-		*key = dj_select_key_of(dj_stats_to_number(&v, true, dj_batch_arena(b)));
 	*band = 0;
-	return rc < 0 ? rc : 0;
+	return dj_select_number_key(b, i, payload, true, key);
 }
 
 static int range_process(void *state, dj_batch *b, dj_ctx *ctx)
@@ -86,15 +55,13 @@ static int range_process(void *state, dj_batch *b, dj_ctx *ctx)
 
 static int range_select(void *state, const dj_select_rec *recs, size_t n, size_t *pick, size_t *n_pick)
 {
-	const range_state *st = state;
-	const range_cfg *c = &st->c;
+	const dj_field_selector *st = state;
+	const range_cfg *c = st->cfg;
 	size_t lower = 0, upper = n, *asc;
 
 	if (n <= 1 || !st->f.path || (c->lower_percentile.is_null && c->upper_percentile.is_null &&
 	    c->lower_rank.is_null && c->upper_rank.is_null)) {
-		for (size_t i = 0; i < n; i++)
-			pick[i] = i;
-		*n_pick = n;
+		dj_select_keep_all(n, pick, n_pick);
 		return 0;
 	}
 	if (!c->lower_percentile.is_null)
@@ -139,5 +106,5 @@ const dj_op_vtab dj_op_range_specified_field_selector = {
 	.flags = DJ_OP_F_REORDERS,
 	.summary = "Keep the samples whose field value ranks within a percentile or rank window",
 	.params = range_params, .n_params = DJ_ARRAY_LEN(range_params), .cfg_size = sizeof(range_cfg),
-	.init = range_init, .process = range_process, .free = range_free, .select = range_select,
+	.init = range_init, .process = range_process, .free = dj_field_selector_free, .select = range_select,
 };

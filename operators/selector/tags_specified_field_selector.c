@@ -21,11 +21,6 @@ typedef struct tags_cfg {
 	dj_strlist target_tags;
 } tags_cfg;
 
-typedef struct tags_state {
-	dj_select_field f;
-	const dj_strlist *tags;   /* borrowed from the cfg */
-} tags_state;
-
 static const dj_param_spec tags_params[] = {
 	{ "field_key", DJ_PARAM_STR, offsetof(tags_cfg, field_key), 0, 0, "\"\"",
 	  "field holding the tag; nested levels separated by '.'", 0 },
@@ -43,35 +38,15 @@ static int tags_check(const void *cfg)
 	return 0;
 }
 
-static void tags_free(void *state)
-{
-	tags_state *st = state;
-
-	if (st)
-		dj_select_field_release(&st->f);
-	free(st);
-}
-
 static int tags_init(void **state_out, const void *cfg, dj_ctx *ctx)
 {
-	const tags_cfg *c = cfg;
-	tags_state *st = calloc(1, sizeof(*st));
-	int rc;
-
-	if (!st)
-		return dj_error_set(DJ_ENOMEM, "out of memory");
-	st->tags = &c->target_tags;
-	if ((rc = dj_select_field_init(&st->f, ctx, c->field_key)) < 0) {
-		tags_free(st);
-		return rc;
-	}
-	*state_out = st;
-	return 0;
+	return dj_field_selector_new(state_out, ctx, ((const tags_cfg *)cfg)->field_key, cfg);
 }
 
 static int tags_key(dj_batch *b, size_t i, uint32_t *band, uint64_t *key, void *payload)
 {
-	const tags_state *st = payload;
+	const dj_field_selector *st = payload;
+	const dj_strlist *tags = &((const tags_cfg *)st->cfg)->target_tags;
 	dj_value v = { 0 };
 	int rc = st->f.path ? dj_select_field_get(&v, b, i, &st->f) : 1;
 	const char *p = NULL;
@@ -88,8 +63,8 @@ static int tags_key(dj_batch *b, size_t i, uint32_t *band, uint64_t *key, void *
 		p = json_string_value(v.u.j);
 		len = json_string_length(v.u.j);
 	}
-	for (size_t k = 0; p && k < st->tags->n && !*key; k++)
-		*key = strlen(st->tags->v[k]) == len && memcmp(st->tags->v[k], p, len) == 0;
+	for (size_t k = 0; p && k < tags->n && !*key; k++)
+		*key = strlen(tags->v[k]) == len && memcmp(tags->v[k], p, len) == 0;
 	return 0;
 }
 
@@ -100,7 +75,7 @@ static int tags_process(void *state, dj_batch *b, dj_ctx *ctx)
 
 static int tags_select(void *state, const dj_select_rec *recs, size_t n, size_t *pick, size_t *n_pick)
 {
-	const tags_state *st = state;
+	const dj_field_selector *st = state;
 	size_t o = 0;
 
 	for (size_t i = 0; i < n; i++)
@@ -114,6 +89,6 @@ const dj_op_vtab dj_op_tags_specified_field_selector = {
 	.version = DJ_OP_VTAB_VERSION, .name = "tags_specified_field_selector", .kind = DJ_OP_SELECTOR,
 	.summary = "Keep the samples whose field value is one of the target tags",
 	.params = tags_params, .n_params = DJ_ARRAY_LEN(tags_params), .cfg_size = sizeof(tags_cfg),
-	.init = tags_init, .process = tags_process, .free = tags_free, .select = tags_select,
+	.init = tags_init, .process = tags_process, .free = dj_field_selector_free, .select = tags_select,
 	.check = tags_check,
 };

@@ -15,9 +15,6 @@
  * Global: a stage ends here; rank 0 sees (gid, value) of every sample (see src/dist/select.c).
  *
  * Example, {field_key: "meta.n", topk: 2}: n = 5, 9, 7 -> the samples with 9, 7. */
-#include <math.h>
-#include <stdlib.h>
-
 #include "dj/dj.h"
 #include "dj/select.h"
 
@@ -27,11 +24,6 @@ typedef struct topk_cfg {
 	dj_optint topk;
 	bool reverse;
 } topk_cfg;
-
-typedef struct topk_state {
-	dj_select_field f;
-	topk_cfg c;
-} topk_state;
 
 static const dj_param_spec topk_params[] = {
 	{ "field_key", DJ_PARAM_STR, offsetof(topk_cfg, field_key), 0, 0, "\"\"",
@@ -44,41 +36,17 @@ static const dj_param_spec topk_params[] = {
 	  "keep the largest values (false: the smallest)", 0 },
 };
 
-static void topk_free(void *state)
-{
-	topk_state *st = state;
-
-	if (st)
-		dj_select_field_release(&st->f);
-	free(st);
-}
-
 static int topk_init(void **state_out, const void *cfg, dj_ctx *ctx)
 {
-	topk_state *st = calloc(1, sizeof(*st));
-	int rc;
-
-	if (!st)
-		return dj_error_set(DJ_ENOMEM, "out of memory");
-	st->c = *(const topk_cfg *)cfg;
-	if ((rc = dj_select_field_init(&st->f, ctx, st->c.field_key)) < 0) {
-		topk_free(st);
-		return rc;
-	}
-	*state_out = st;
-	return 0;
+	return dj_field_selector_new(state_out, ctx, ((const topk_cfg *)cfg)->field_key, cfg);
 }
 
 static int topk_key(dj_batch *b, size_t i, uint32_t *band, uint64_t *key, void *payload)
 {
-	const topk_state *st = payload;
-	dj_value v = { 0 };
-	int rc = st->f.path ? dj_select_field_get(&v, b, i, &st->f) : 1;
+	const dj_field_selector *st = payload;
 
-	if (rc > 0)
-		*key = dj_select_key_of(dj_stats_to_number(&v, st->c.reverse, dj_batch_arena(b)));
 	*band = 0;
-	return rc < 0 ? rc : 0;
+	return dj_select_number_key(b, i, st, ((const topk_cfg *)st->cfg)->reverse, key);
 }
 
 static int topk_process(void *state, dj_batch *b, dj_ctx *ctx)
@@ -88,24 +56,15 @@ static int topk_process(void *state, dj_batch *b, dj_ctx *ctx)
 
 static int topk_select(void *state, const dj_select_rec *recs, size_t n, size_t *pick, size_t *n_pick)
 {
-	const topk_state *st = state;
-	double want;
+	const dj_field_selector *st = state;
+	const topk_cfg *c = st->cfg;
 
-	if (n <= 1 || !st->f.path || (st->c.top_ratio.is_null && st->c.topk.is_null)) {
-		for (size_t i = 0; i < n; i++)
-			pick[i] = i;
-		*n_pick = n;
+	if (n <= 1 || !st->f.path || (c->top_ratio.is_null && c->topk.is_null)) {
+		dj_select_keep_all(n, pick, n_pick);
 		return 0;
 	}
-	if (st->c.top_ratio.is_null) {
-		want = (double)st->c.topk.v;
-	} else {
-		want = st->c.top_ratio.v * (double)n;
-		if (!st->c.topk.is_null && (double)st->c.topk.v < want)
-			want = (double)st->c.topk.v;
-	}
-	*n_pick = want >= (double)n ? n : (size_t)want;
-	return dj_select_sort_by_value(recs, n, st->c.reverse, pick);
+	*n_pick = dj_select_count(c->top_ratio, c->topk, n);
+	return dj_select_sort_by_value(recs, n, c->reverse, pick);
 }
 
 const dj_op_vtab dj_op_topk_specified_field_selector = {
@@ -113,5 +72,5 @@ const dj_op_vtab dj_op_topk_specified_field_selector = {
 	.flags = DJ_OP_F_REORDERS,
 	.summary = "Keep the top-k (or top ratio) samples by a field's value, largest first",
 	.params = topk_params, .n_params = DJ_ARRAY_LEN(topk_params), .cfg_size = sizeof(topk_cfg),
-	.init = topk_init, .process = topk_process, .free = topk_free, .select = topk_select,
+	.init = topk_init, .process = topk_process, .free = dj_field_selector_free, .select = topk_select,
 };

@@ -142,6 +142,62 @@ void dj_value_group_key(const dj_value *v, uint32_t *band, uint64_t *key)
 	}
 }
 
+int dj_field_selector_new(void **state_out, dj_ctx *ctx, const char *field_key, const void *cfg)
+{
+	dj_field_selector *st = calloc(1, sizeof(*st));
+	int rc;
+
+	if (!st)
+		return dj_error_set(DJ_ENOMEM, "out of memory");
+	st->cfg = cfg;
+	if ((rc = dj_select_field_init(&st->f, ctx, field_key)) < 0) {
+		free(st);
+		return rc;
+	}
+	*state_out = st;
+	return 0;
+}
+
+void dj_field_selector_free(void *state)
+{
+	dj_field_selector *st = state;
+
+	if (st)
+		dj_select_field_release(&st->f);
+	free(st);
+}
+
+void dj_select_keep_all(size_t n, size_t *pick, size_t *n_pick)
+{
+	for (size_t i = 0; i < n; i++)
+		pick[i] = i;
+	*n_pick = n;
+}
+
+size_t dj_select_count(dj_optfloat top_ratio, dj_optint topk, size_t of)
+{
+	double want;
+
+	if (top_ratio.is_null) {
+		want = (double)topk.v;
+	} else {
+		want = top_ratio.v * (double)of;
+		if (!topk.is_null && (double)topk.v < want)
+			want = (double)topk.v;
+	}
+	return want >= (double)of ? of : (size_t)want;
+}
+
+int dj_select_number_key(dj_batch *b, size_t i, const dj_field_selector *st, bool reverse, uint64_t *key)
+{
+	dj_value v = { 0 };
+	int rc = st->f.path ? dj_select_field_get(&v, b, i, &st->f) : 1;
+
+	if (rc > 0)
+		*key = dj_select_key_of(dj_stats_to_number(&v, reverse, dj_batch_arena(b)));
+	return rc < 0 ? rc : 0;
+}
+
 int dj_select_emit_all(dj_batch *b, dj_select_key_fn fn, void *payload)
 {
 	for (size_t i = 0, n = dj_batch_len(b); i < n; i++) {

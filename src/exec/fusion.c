@@ -230,25 +230,15 @@ static bool saved_order(const dj_exec *ex, size_t *perm, json_t **report)
 
 static int save_order(const dj_exec *ex, const size_t *perm, json_t *report)
 {
-	char *path = order_path(ex), *text;
+	char *path = order_path(ex);
 	json_t *ord = json_array();
-	dj_writer *w = NULL;
 	int rc;
 
 	for (size_t k = 0; k < ex->n_ops; k++)
 		json_array_append_new(ord, json_integer((json_int_t)perm[k]));
 	json_t *j = json_pack("{s:s,s:o,s:O}", "fingerprint", ex->fingerprint, "order", ord, "report", report);
-	text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	rc = path && j ? dj_write_json_file(path, j, JSON_COMPACT) : dj_error_set(DJ_ENOMEM, "out of memory");
 	json_decref(j);
-	if (!path || !text)
-		rc = dj_error_set(DJ_ENOMEM, "out of memory");
-	else if ((rc = dj_writer_open(&w, path)) == 0) {
-		if ((rc = dj_writer_write(w, text, strlen(text))) == 0)
-			rc = dj_writer_commit(w);
-		else
-			dj_writer_abort(w);
-	}
-	free(text);
 	free(path);
 	return rc;
 }

@@ -519,9 +519,8 @@ static int write_marker(shard_io *sh, uint64_t part_hash)
 {
 	dj_exec *ex = sh->ex;
 	json_t *m = json_object(), *ops = json_array(), *tr = json_array();
-	char *path = dj_exec__marker_path(ex, sh->index), *text = NULL, hex[17];
-	dj_writer *w = NULL;
-	int rc = 0;
+	char *path = dj_exec__marker_path(ex, sh->index), hex[17];
+	int rc;
 
 	for (size_t k = 0; k < ex->n_ops; k++) {
 		const dj_op_run *o = &ex->ops[k];
@@ -546,15 +545,7 @@ static int write_marker(shard_io *sh, uint64_t part_hash)
 		json_object_set_new(m, "part_bytes", json_integer(pp && stat(pp, &st) == 0 ? (json_int_t)st.st_size : -1));
 		free(pp);
 	}
-	if (!path || !(text = json_dumps(m, JSON_COMPACT)))
-		rc = dj_error_set(DJ_ENOMEM, "out of memory");
-	else if ((rc = dj_writer_open(&w, path)) == 0) {
-		if ((rc = dj_writer_write(w, text, strlen(text))) == 0)
-			rc = dj_writer_commit(w);
-		else
-			dj_writer_abort(w);
-	}
-	free(text);
+	rc = path ? dj_write_json_file(path, m, JSON_COMPACT) : dj_error_set(DJ_ENOMEM, "out of memory");
 	free(path);
 	json_decref(m);
 	return rc;

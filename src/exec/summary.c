@@ -147,21 +147,10 @@ static int write_traces(dj_exec *ex, char *all, size_t len)
 
 static int write_json(const char *dir, const char *name, json_t *root)
 {
-	char path[4096], *text = json_dumps(root, JSON_INDENT(2));
-	dj_writer *w = NULL;
-	int rc;
+	char path[4096];
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (!text)
-		return dj_error_set(DJ_ENOMEM, "out of memory");
-	if ((rc = dj_writer_open(&w, path)) == 0) {
-		if ((rc = dj_writer_write(w, text, strlen(text))) == 0 && (rc = dj_writer_write(w, "\n", 1)) == 0)
-			rc = dj_writer_commit(w);
-		else
-			dj_writer_abort(w);
-	}
-	free(text);
-	return rc;
+	return dj_write_json_file(path, root, JSON_INDENT(2));
 }
 
 /* An op's net effect: a filter or selector only drops; a fan-out mapper may add. */

@@ -413,3 +413,21 @@ void dj_writer_abort(dj_writer *w)
 		unlink(w->tmp);
 	writer_free(w);
 }
+
+int dj_write_json_file(const char *path, const json_t *root, size_t flags)
+{
+	char *text = json_dumps(root, flags);
+	dj_writer *w = NULL;
+	int rc;
+
+	if (!text)
+		return dj_error_set(DJ_ENOMEM, "out of memory");
+	if ((rc = dj_writer_open(&w, path)) == 0) {
+		if ((rc = dj_writer_write(w, text, strlen(text))) == 0 && (rc = dj_writer_write(w, "\n", 1)) == 0)
+			rc = dj_writer_commit(w);
+		else
+			dj_writer_abort(w);
+	}
+	free(text);
+	return rc;
+}
