@@ -87,7 +87,8 @@ int dj_ctx_stat_column(dj_ctx *ctx, const char *name, int *col_out);
 /* A selector's view of one sample, as its process() emitted it (dj_batch_emit_key with
  * band = a kind tag of the op's choosing, key = the value's bits or hash). */
 typedef struct dj_select_rec {
-	uint64_t gid;       /* dataset order: a smaller gid came first */
+	uint64_t order;     /* output position a reordering selector gave the sample earlier, else 0 */
+	uint64_t gid;       /* dataset order is (order, gid): a smaller one came first */
 	uint64_t key;
 	uint32_t band;
 	uint32_t reserved;
@@ -116,7 +117,7 @@ typedef struct dj_op_vtab {
 	 * message naming op and key. */
 	int  (*check)(const void *cfg);
 	/* selectors only (a selector ends a stage, like a deduplicator): run on rank 0 over every
-	 * alive sample's record, @recs sorted by gid (dataset order), @n of them. Writes to @pick
+	 * alive sample's record, @recs in dataset order (by order, then gid), @n of them. Writes to @pick
 	 * (room for @n) the indices into @recs of the selected samples in output order, and their
 	 * number to *n_pick. Returns 0 or an error. */
 	int  (*select)(void *state, const dj_select_rec *recs, size_t n, size_t *pick, size_t *n_pick);

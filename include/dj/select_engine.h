@@ -19,8 +19,9 @@ typedef int (*dj_select_fn)(void *state, const dj_select_rec *recs, size_t n, si
 
 /**
  * Collective: run @select once, on rank 0, over the records of every rank (one per alive
- * sample, gids unique), sorted by gid, so the choice does not depend on the number of ranks
- * or on which rank read what. Rank 0 holds 24 bytes per record for the duration.
+ * sample, gids unique), in dataset order (order, then gid), so the choice does not depend on
+ * the number of ranks or on which rank read what. Rank 0 holds 40 bytes per record for the
+ * duration.
  *
  * @out   OUT: this rank's selected samples (its own gids only) sorted by gid, malloc'd
  * @n_out OUT: their number

@@ -564,7 +564,7 @@ int dj_batch_emit_key(dj_batch *b, size_t i, uint32_t band, uint64_t key, const 
 	if (!b->emit)
 		return dj_error_set(DJ_EINVAL, "%s: a deduplicator ran outside a dedup stage",
 			b->op_name ? b->op_name : "op");
-	return b->emit(b->emit_payload, b->s[i].gid, band, key, extra);
+	return b->emit(b->emit_payload, b->s[i].gid, b->s[i].order, band, key, extra);
 }
 
 /* ---- fields --------------------------------------------------------------------- */

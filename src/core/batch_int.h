@@ -60,7 +60,7 @@ struct dj_batch {
 	uint64_t n_op_errors;
 	uint64_t n_log_errors;
 	/* where dj_batch_emit_key sends keys (the executor), NULL outside a dedup stage */
-	int (*emit)(void *payload, uint64_t gid, uint32_t band, uint64_t key, const void *extra);
+	int (*emit)(void *payload, uint64_t gid, uint64_t order, uint32_t band, uint64_t key, const void *extra);
 	void *emit_payload;
 	dj_split *splits;               /* pending splits of the op now running */
 	size_t n_splits, cap_splits;

@@ -12,10 +12,13 @@ typedef struct owned_rec {
 	uint32_t owner;
 } owned_rec;
 
+/* Dataset order: the position an earlier reordering selector gave, then the gid. */
 static int cmp_owned(const void *a, const void *b)
 {
-	uint64_t x = ((const owned_rec *)a)->rec.gid, y = ((const owned_rec *)b)->rec.gid;
-	return x < y ? -1 : x > y;
+	const dj_select_rec *x = &((const owned_rec *)a)->rec, *y = &((const owned_rec *)b)->rec;
+	if (x->order != y->order)
+		return x->order < y->order ? -1 : 1;
+	return x->gid < y->gid ? -1 : x->gid > y->gid;
 }
 
 static int cmp_pick(const void *a, const void *b)

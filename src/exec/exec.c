@@ -499,9 +499,12 @@ static int select_all(dj_exec *ex, size_t op)
 	if (!recs)
 		return dj_error_set(DJ_ENOMEM, "out of memory");
 	for (size_t i = 0; i < ex->n_recs; i++)
-		recs[i] = (dj_select_rec){ .gid = ex->recs[i].gid, .key = ex->recs[i].key, .band = ex->recs[i].band };
+		recs[i] = (dj_select_rec){ .order = ex->rec_order[i], .gid = ex->recs[i].gid, .key = ex->recs[i].key,
+			.band = ex->recs[i].band };
 	free(ex->recs);
+	free(ex->rec_order);
 	ex->recs = NULL;
+	ex->rec_order = NULL;
 	rc = dj_select_run_all(ex->d, recs, ex->n_recs, v->select, ex->ops[op].state,
 		&ex->picks, &ex->n_picks);
 	ex->n_recs = ex->cap_recs = 0;
@@ -640,6 +643,7 @@ static void free_stages(dj_exec *ex)
 	free(ex->mine);
 	free(ex->recs);
 	free(ex->extra);
+	free(ex->rec_order);
 	free(ex->trace_need);
 	free(ex->picks);
 	dj_buf_free(&ex->trace_capture);
@@ -711,6 +715,7 @@ int dj_exec_run_all(dj_dist *d, const dj_recipe *r, const dj_run_options *opts)
 	stage_bounds(&ex, 0, &ex.op_lo, &ex.op_hi);
 	ex.final_stage = ex.n_stages == 1;
 	ex.extra_len = stage_extra(&ex);
+	ex.stage_selects = !ex.final_stage && ex.op_hi < ex.n_ops && ex.ops[ex.op_hi].rop->vtab->kind == DJ_OP_SELECTOR;
 	if (rank == 0 && ex.opts.resume) {
 		size_t n_done = 0;
 		for (size_t i = 0; i < ex.plan.n; i++)
@@ -756,6 +761,7 @@ int dj_exec_run_all(dj_dist *d, const dj_recipe *r, const dj_run_options *opts)
 		stage_bounds(&ex, ex.stage, &ex.op_lo, &ex.op_hi);
 		ex.final_stage = ex.stage + 1 == ex.n_stages;
 		ex.extra_len = stage_extra(&ex);
+		ex.stage_selects = !ex.final_stage && ex.ops[ex.op_hi].rop->vtab->kind == DJ_OP_SELECTOR;
 		for (size_t m = 0; m < ex.n_mine && rc == 0; m++) {
 			double ts = dj_exec__now();
 			rc = dj_exec__shard(&ex, ex.mine[m], m, NULL);

@@ -70,6 +70,8 @@ typedef struct dj_exec {
 	struct dj_dedup_rec *recs;      /* keys emitted in this stage (this rank) */
 	size_t n_recs, cap_recs;
 	char *extra;                    /* key_extra bytes per record */
+	uint64_t *rec_order;            /* a selector's stage: each record's sample order */
+	bool stage_selects;             /* this stage ends with a selector */
 	size_t extra_len;
 	struct dj_dedup_result *dups;   /* the previous stage's verdicts for this rank's samples */
 	size_t dedup_op;                /* the previous stage's deduplicator */

@@ -356,7 +356,9 @@ static int spill_file(shard_io *sh, dj_batch *b)
 				rc = dj_error_set(DJ_EIO, "%s: corrupt spill line: %s", path, why);
 			if (rc == 0) {
 				b->s[b->n - 1].origin = id.origin;
-				b->s[b->n - 1].order = pick ? pick->order : id.order;
+				/* a reordering selector sets the output position; others keep it */
+				b->s[b->n - 1].order = pick && (ex->ops[ex->select_op].rop->vtab->flags & DJ_OP_F_REORDERS)
+					? pick->order : id.order;
 				b->s[b->n - 1].sub = id.sub;
 			}
 		}
@@ -551,7 +553,7 @@ static int write_marker(shard_io *sh, uint64_t part_hash)
 	return rc;
 }
 
-static int emit_key(void *payload, uint64_t gid, uint32_t band, uint64_t key, const void *extra)
+static int emit_key(void *payload, uint64_t gid, uint64_t order, uint32_t band, uint64_t key, const void *extra)
 {
 	dj_exec *ex = payload;
 
@@ -567,6 +569,12 @@ static int emit_key(void *payload, uint64_t gid, uint32_t band, uint64_t key, co
 				return dj_error_set(DJ_ENOMEM, "out of memory collecting dedup keys");
 			ex->extra = e;
 		}
+		if (ex->stage_selects) {
+			uint64_t *o = realloc(ex->rec_order, cap * sizeof(*o));
+			if (!o)
+				return dj_error_set(DJ_ENOMEM, "out of memory collecting selector records");
+			ex->rec_order = o;
+		}
 		ex->cap_recs = cap;
 	}
 	ex->recs[ex->n_recs] = (dj_dedup_rec){ .key = key, .gid = gid, .band = band };
@@ -574,6 +582,8 @@ static int emit_key(void *payload, uint64_t gid, uint32_t band, uint64_t key, co
 		memcpy(ex->extra + ex->n_recs * ex->extra_len, extra, ex->extra_len);
 	else if (ex->extra_len)   /* this op has no extra bytes; another stage's op has */
 		memset(ex->extra + ex->n_recs * ex->extra_len, 0, ex->extra_len);
+	if (ex->stage_selects)
+		ex->rec_order[ex->n_recs] = order;
 	ex->n_recs++;
 	return 0;
 }

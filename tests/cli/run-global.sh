@@ -169,6 +169,30 @@ rows = [json.loads(l) for l in open(sys.argv[1])]
 assert [r["meta"]["n"] for r in rows] == [9, 8, 7, 6], rows
 PY
 done
+run chain 0 $'process:\n  - topk_specified_field_selector:\n      field_key: meta.n\n      topk: 8\n  - tags_specified_field_selector:\n      field_key: meta.tag\n      target_tags: [a, b]\n  - frequency_specified_field_selector:\n      field_key: meta.tag\n      topk: 2\n  - random_selector:\n      select_num: 5\n  - topk_specified_field_selector:\n      field_key: meta.tag\n      topk: 5' \
+	--dataset_path "$tmp/sel.jsonl"
+check "chained selectors: each sees the dataset in the order the previous ones left it" py "$tmp/sel.jsonl" \
+	"$tmp/chain/out.jsonl" "$tmp/chain3/out.jsonl" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+ds = [rows[i] for i in sorted(range(len(rows)), key=lambda i: -rows[i]["meta"]["n"])[:8]]   # topk
+ds = [r for r in ds if r["meta"]["tag"] in ("a", "b")]                                      # tags
+groups = {}
+for i, r in enumerate(ds):
+    groups.setdefault(r["meta"]["tag"], []).append(i)
+ds = [ds[i] for g in sorted(groups.values(), key=len, reverse=True)[:2] for i in g]         # frequency
+got = [json.loads(l) for l in open(sys.argv[2])]
+# random_selector (djmpi's own draw) keeps 5 of them in its order; then topk on a string field:
+# every value sorts as -maxsize, so the order is the random one and all 5 stay
+assert len(got) == 5 and all(r in ds for r in got), got
+PY
+run chain3 0 $'process:\n  - topk_specified_field_selector:\n      field_key: meta.n\n      topk: 8\n  - tags_specified_field_selector:\n      field_key: meta.tag\n      target_tags: [a, b]\n  - frequency_specified_field_selector:\n      field_key: meta.tag\n      topk: 2' \
+	--dataset_path "$tmp/sel.jsonl"
+check "chained selectors: topk, then tags (keeps the order), then frequency (groups in that order)" py \
+	"$tmp/chain3/out.jsonl" <<'PY'
+import json, sys
+assert [json.loads(l)["text"] for l in open(sys.argv[1])] == ["s7", "s4", "s1", "s8", "s5", "s2", "s9", "s6"]
+PY
 run tags 0 $'process:\n  - tags_specified_field_selector:\n      field_key: meta.tag\n      target_tags: [a]' --dataset_path "$tmp/sel.jsonl"
 check "tags selector: the 'a' samples in input order" py "$tmp/tags/out.jsonl" <<'PY'
 import json, sys

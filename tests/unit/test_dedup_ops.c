@@ -36,7 +36,7 @@ typedef struct run {
 	int rc;         /* of process() */
 } run;
 
-static int collect(void *payload, uint64_t gid, uint32_t band, uint64_t key, const void *extra)
+static int collect(void *payload, uint64_t gid, uint64_t order, uint32_t band, uint64_t key, const void *extra)
 {
 	run *r = payload;
 	rec *x;
