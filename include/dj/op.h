@@ -116,11 +116,19 @@ typedef struct dj_op_vtab {
 	 * a fixed set) is a config error before anything runs. Returns 0 or DJ_EINVAL with a
 	 * message naming op and key. */
 	int  (*check)(const void *cfg);
-	/* selectors only (a selector ends a stage, like a deduplicator): run on rank 0 over every
-	 * alive sample's record, @recs in dataset order (by order, then gid), @n of them. Writes to @pick
-	 * (room for @n) the indices into @recs of the selected samples in output order, and their
-	 * number to *n_pick. Returns 0 or an error. */
-	int  (*select)(void *state, const dj_select_rec *recs, size_t n, size_t *pick, size_t *n_pick);
+	/* selectors only (a selector ends a stage, like a deduplicator): run on rank 0 over the
+	 * records the ranks sent (every alive sample's, or what select_local kept), @recs in
+	 * dataset order (by order, then gid), @n of them, out of @n_total alive samples in all.
+	 * Writes to @pick (room for @n) the indices into @recs of the selected samples in output
+	 * order, and their number to *n_pick. Returns 0 or an error. */
+	int  (*select)(void *state, const dj_select_rec *recs, size_t n, uint64_t n_total, size_t *pick,
+		size_t *n_pick);
+	/* NULL, or run on each rank before anything is sent: of this rank's @n records (in dataset
+	 * order), the ones that can be among the selected, given @n_total samples in all (so rank 0
+	 * holds a bounded number: e.g. each rank's own top k for a top k). Writes their indices (in
+	 * any order, each once) to @keep and their number to *n_keep. */
+	int  (*select_local)(void *state, const dj_select_rec *recs, size_t n, uint64_t n_total, size_t *keep,
+		size_t *n_keep);
 } dj_op_vtab;
 
 /* ---- registry ------------------------------------------------------------------ */

@@ -15,18 +15,30 @@ typedef struct dj_select_pick {
 	uint64_t gid, order;
 } dj_select_pick;
 
-typedef int (*dj_select_fn)(void *state, const dj_select_rec *recs, size_t n, size_t *pick, size_t *n_pick);
+/* What a selection did (valid on rank 0). */
+typedef struct dj_select_stats {
+	uint64_t samples;       /* alive samples, all ranks */
+	uint64_t received;      /* records rank 0 chose among */
+	uint64_t selected;
+	double seconds;
+} dj_select_stats;
+
+typedef int (*dj_select_fn)(void *state, const dj_select_rec *recs, size_t n, uint64_t n_total, size_t *pick,
+	size_t *n_pick);
 
 /**
  * Collective: run @select once, on rank 0, over the records of every rank (one per alive
  * sample, gids unique), in dataset order (order, then gid), so the choice does not depend on
- * the number of ranks or on which rank read what. Rank 0 holds 40 bytes per record for the
- * duration.
+ * the number of ranks or on which rank read what. With @select_local (may be NULL) each rank
+ * first keeps only the records that can be selected; rank 0 holds 40 bytes per record it
+ * receives.
  *
+ * @recs  this rank's records (sorted here, in place)
  * @out   OUT: this rank's selected samples (its own gids only) sorted by gid, malloc'd
  * @n_out OUT: their number
+ * @stats OUT: figures of the selection (rank 0)
  */
-int dj_select_run_all(dj_dist *d, const dj_select_rec *recs, size_t n, dj_select_fn select, void *state,
-	dj_select_pick **out, size_t *n_out);
+int dj_select_run_all(dj_dist *d, dj_select_rec *recs, size_t n, dj_select_fn select, dj_select_fn select_local,
+	void *state, dj_select_pick **out, size_t *n_out, dj_select_stats *stats);
 
 #endif

@@ -85,7 +85,8 @@ static int cmp_size(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;   /* stable: first appearance */
 }
 
-static int freq_select(void *state, const dj_select_rec *recs, size_t n, size_t *pick, size_t *n_pick)
+static int freq_select(void *state, const dj_select_rec *recs, size_t n, uint64_t n_total, size_t *pick,
+	size_t *n_pick)
 {
 	const dj_field_selector *st = state;
 	const freq_cfg *c = st->cfg;

@@ -10,7 +10,8 @@
  * input and `seed` (a djmpi parameter, default 42), never on the number of ranks or the
  * shard size; it is not the subset Data-Juicer's seed would give.
  *
- * Global: a stage ends here; rank 0 sees (gid, hash) of every sample.
+ * Global: a stage ends here; each rank sends rank 0 only its own n smallest (gid, hash)
+ * records, which hold the global n smallest.
  *
  * Example, {select_num: 2}: 5 samples -> 2 of them. */
 #include <stdlib.h>
@@ -72,20 +73,23 @@ static int cmp_draw(const void *a, const void *b)
 	return x->i < y->i ? -1 : x->i > y->i;
 }
 
-static int rnd_select(void *state, const dj_select_rec *recs, size_t n, size_t *pick, size_t *n_pick)
+/* The draw's n smallest hashes (ties in dataset order), in hash order: on rank 0 the answer,
+ * on each rank the only ones of its records that can be in it. */
+static int rnd_select(void *state, const dj_select_rec *recs, size_t n, uint64_t n_total, size_t *pick,
+	size_t *n_pick)
 {
 	const rnd_cfg *c = state;
 	double want;
 	draw *d;
 
-	if (n <= 1 || (c->select_ratio.is_null && c->select_num.is_null)) {
+	if (n_total <= 1 || (c->select_ratio.is_null && c->select_num.is_null)) {
 		dj_select_keep_all(n, pick, n_pick);
 		return 0;
 	}
 	if (c->select_ratio.is_null || c->select_ratio.v == 0) {
 		want = c->select_num.is_null ? 0 : (double)c->select_num.v;
 	} else {
-		want = (double)(uint64_t)(c->select_ratio.v * (double)n);
+		want = (double)(uint64_t)(c->select_ratio.v * (double)n_total);
 		if (!c->select_num.is_null && (double)c->select_num.v < want)
 			want = (double)c->select_num.v;
 	}
@@ -106,5 +110,6 @@ const dj_op_vtab dj_op_random_selector = {
 	.flags = DJ_OP_F_REORDERS,
 	.summary = "Keep a seeded random subset of the samples (the same for any number of ranks)",
 	.params = rnd_params, .n_params = DJ_ARRAY_LEN(rnd_params), .cfg_size = sizeof(rnd_cfg),
-	.init = rnd_init, .process = rnd_process, .free = free, .select = rnd_select,
+	.init = rnd_init, .process = rnd_process, .free = free,
+	.select = rnd_select, .select_local = rnd_select,
 };

@@ -10,7 +10,8 @@
  * Values go through stats_to_number(value) (reverse=True: null, "", [] and non-numbers sort as
  * -sys.maxsize, lists by their mean).
  *
- * Global: a stage ends here; rank 0 sees (gid, value) of every sample.
+ * Global: a stage ends here; each rank sends rank 0 only its own `upper` smallest (gid, value)
+ * records, which hold the whole window.
  *
  * Example, {field_key: "n", lower_rank: 1, upper_rank: 3}: n = 5, 9, 7, 1 -> 7, 5. */
 #include <stdlib.h>
@@ -53,17 +54,18 @@ static int range_process(void *state, dj_batch *b, dj_ctx *ctx)
 	return dj_select_emit_all(b, range_key, state);
 }
 
-static int range_select(void *state, const dj_select_rec *recs, size_t n, size_t *pick, size_t *n_pick)
+static bool range_keeps_all(const dj_field_selector *st, uint64_t n_total)
 {
-	const dj_field_selector *st = state;
 	const range_cfg *c = st->cfg;
-	size_t lower = 0, upper = n, *asc;
+	return n_total <= 1 || !st->f.path || (c->lower_percentile.is_null && c->upper_percentile.is_null &&
+		c->lower_rank.is_null && c->upper_rank.is_null);
+}
 
-	if (n <= 1 || !st->f.path || (c->lower_percentile.is_null && c->upper_percentile.is_null &&
-	    c->lower_rank.is_null && c->upper_rank.is_null)) {
-		dj_select_keep_all(n, pick, n_pick);
-		return 0;
-	}
+/* [lower, upper): the ranks kept, from the smallest value, among @n_total samples. */
+static void range_bounds(const range_cfg *c, uint64_t n_total, size_t *lower_out, size_t *upper_out)
+{
+	size_t n = (size_t)n_total, lower = 0, upper = n;
+
 	if (!c->lower_percentile.is_null)
 		lower = (size_t)(c->lower_percentile.v * (double)n);
 	if (!c->lower_rank.is_null && (uint64_t)c->lower_rank.v > lower)
@@ -75,6 +77,41 @@ static int range_select(void *state, const dj_select_rec *recs, size_t n, size_t
 	if (upper < lower)
 		upper = lower;
 	if (upper > n)
+		upper = n;
+	if (lower > upper)
+		lower = upper;
+	*lower_out = lower;
+	*upper_out = upper;
+}
+
+/* Each rank: its own `upper` smallest values hold every sample of the global window. */
+static int range_local(void *state, const dj_select_rec *recs, size_t n, uint64_t n_total, size_t *keep,
+	size_t *n_keep)
+{
+	const dj_field_selector *st = state;
+	size_t lower, upper;
+
+	if (range_keeps_all(st, n_total)) {
+		dj_select_keep_all(n, keep, n_keep);
+		return 0;
+	}
+	range_bounds(st->cfg, n_total, &lower, &upper);
+	*n_keep = upper < n ? upper : n;
+	return dj_select_sort_by_value(recs, n, false, keep);
+}
+
+static int range_select(void *state, const dj_select_rec *recs, size_t n, uint64_t n_total, size_t *pick,
+	size_t *n_pick)
+{
+	const dj_field_selector *st = state;
+	size_t lower, upper, *asc;
+
+	if (range_keeps_all(st, n_total)) {
+		dj_select_keep_all(n, pick, n_pick);
+		return 0;
+	}
+	range_bounds(st->cfg, n_total, &lower, &upper);
+	if (upper > n)   /* cannot happen: every rank sent its `upper` smallest */
 		upper = n;
 	if (lower > upper)
 		lower = upper;
@@ -106,5 +143,6 @@ const dj_op_vtab dj_op_range_specified_field_selector = {
 	.flags = DJ_OP_F_REORDERS,
 	.summary = "Keep the samples whose field value ranks within a percentile or rank window",
 	.params = range_params, .n_params = DJ_ARRAY_LEN(range_params), .cfg_size = sizeof(range_cfg),
-	.init = range_init, .process = range_process, .free = dj_field_selector_free, .select = range_select,
+	.init = range_init, .process = range_process, .free = dj_field_selector_free,
+	.select = range_select, .select_local = range_local,
 };

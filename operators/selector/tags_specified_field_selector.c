@@ -6,8 +6,8 @@
  * With a field_key, target_tags is required (Data-Juicer's set(None) raises): null is then a
  * config error; with neither, the op keeps everything.
  *
- * Global only because of the "at most one sample" rule: a stage ends here; rank 0 sees one
- * bit per sample.
+ * Global only because of the "at most one sample" rule: a stage ends here; each rank sends
+ * rank 0 the records of its matching samples only.
  *
  * Example, {field_key: "meta.lang", target_tags: ["en", "fr"]}: en, zh, fr -> en, fr. */
 #include <stdlib.h>
@@ -73,13 +73,15 @@ static int tags_process(void *state, dj_batch *b, dj_ctx *ctx)
 	return dj_select_emit_all(b, tags_key, state);
 }
 
-static int tags_select(void *state, const dj_select_rec *recs, size_t n, size_t *pick, size_t *n_pick)
+/* Each rank sends only its matching records; rank 0 keeps what it gets. */
+static int tags_select(void *state, const dj_select_rec *recs, size_t n, uint64_t n_total, size_t *pick,
+	size_t *n_pick)
 {
 	const dj_field_selector *st = state;
 	size_t o = 0;
 
 	for (size_t i = 0; i < n; i++)
-		if (n <= 1 || !st->f.path || recs[i].key)
+		if (n_total <= 1 || !st->f.path || recs[i].key)
 			pick[o++] = i;
 	*n_pick = o;
 	return 0;
@@ -89,6 +91,7 @@ const dj_op_vtab dj_op_tags_specified_field_selector = {
 	.version = DJ_OP_VTAB_VERSION, .name = "tags_specified_field_selector", .kind = DJ_OP_SELECTOR,
 	.summary = "Keep the samples whose field value is one of the target tags",
 	.params = tags_params, .n_params = DJ_ARRAY_LEN(tags_params), .cfg_size = sizeof(tags_cfg),
-	.init = tags_init, .process = tags_process, .free = dj_field_selector_free, .select = tags_select,
+	.init = tags_init, .process = tags_process, .free = dj_field_selector_free,
+	.select = tags_select, .select_local = tags_select,
 	.check = tags_check,
 };

@@ -12,7 +12,8 @@
  * them the same way as nested ones (equal for numbers; Data-Juicer would compare strings
  * lexicographically and fail on null).
  *
- * Global: a stage ends here; rank 0 sees (gid, value) of every sample (see src/dist/select.c).
+ * Global: a stage ends here; each rank sends rank 0 only its own best n (gid, value) records
+ * (src/dist/select.c), which hold the global best n.
  *
  * Example, {field_key: "meta.n", topk: 2}: n = 5, 9, 7 -> the samples with 9, 7. */
 #include "dj/dj.h"
@@ -54,16 +55,27 @@ static int topk_process(void *state, dj_batch *b, dj_ctx *ctx)
 	return dj_select_emit_all(b, topk_key, state);
 }
 
-static int topk_select(void *state, const dj_select_rec *recs, size_t n, size_t *pick, size_t *n_pick)
+static bool topk_keeps_all(const dj_field_selector *st, uint64_t n_total)
+{
+	const topk_cfg *c = st->cfg;
+	return n_total <= 1 || !st->f.path || (c->top_ratio.is_null && c->topk.is_null);
+}
+
+/* The first dj_select_count() records by value: on rank 0 the answer, on each rank the only
+ * ones of its records that can be in it. */
+static int topk_best(void *state, const dj_select_rec *recs, size_t n, uint64_t n_total, size_t *pick,
+	size_t *n_pick)
 {
 	const dj_field_selector *st = state;
 	const topk_cfg *c = st->cfg;
+	size_t want;
 
-	if (n <= 1 || !st->f.path || (c->top_ratio.is_null && c->topk.is_null)) {
+	if (topk_keeps_all(st, n_total)) {
 		dj_select_keep_all(n, pick, n_pick);
 		return 0;
 	}
-	*n_pick = dj_select_count(c->top_ratio, c->topk, n);
+	want = dj_select_count(c->top_ratio, c->topk, (size_t)n_total);
+	*n_pick = want < n ? want : n;
 	return dj_select_sort_by_value(recs, n, c->reverse, pick);
 }
 
@@ -72,5 +84,6 @@ const dj_op_vtab dj_op_topk_specified_field_selector = {
 	.flags = DJ_OP_F_REORDERS,
 	.summary = "Keep the top-k (or top ratio) samples by a field's value, largest first",
 	.params = topk_params, .n_params = DJ_ARRAY_LEN(topk_params), .cfg_size = sizeof(topk_cfg),
-	.init = topk_init, .process = topk_process, .free = dj_field_selector_free, .select = topk_select,
+	.init = topk_init, .process = topk_process, .free = dj_field_selector_free,
+	.select = topk_best, .select_local = topk_best,
 };

@@ -505,10 +505,20 @@ static int select_all(dj_exec *ex, size_t op)
 	free(ex->rec_order);
 	ex->recs = NULL;
 	ex->rec_order = NULL;
-	rc = dj_select_run_all(ex->d, recs, ex->n_recs, v->select, ex->ops[op].state,
-		&ex->picks, &ex->n_picks);
+	dj_select_stats st;
+	rc = dj_select_run_all(ex->d, recs, ex->n_recs, v->select, v->select_local, ex->ops[op].state,
+		&ex->picks, &ex->n_picks, &st);
 	ex->n_recs = ex->cap_recs = 0;
 	free(recs);
+	if (rc == 0 && dj_dist_rank(ex->d) == 0) {
+		DJ_LOG(DJ_LOG_INFO, "%s: %llu of %llu samples selected (rank 0 chose among %llu records)", v->name,
+			(unsigned long long)st.selected, (unsigned long long)st.samples, (unsigned long long)st.received);
+		if (!ex->select_stats)
+			ex->select_stats = json_array();
+		json_array_append_new(ex->select_stats, json_pack("{s:s,s:I,s:I,s:I,s:f}", "op", v->name,
+			"samples", (json_int_t)st.samples, "records_at_rank0", (json_int_t)st.received,
+			"selected", (json_int_t)st.selected, "seconds", st.seconds));
+	}
 	ex->select_op = op;
 	return rc;
 }
@@ -649,6 +659,7 @@ static void free_stages(dj_exec *ex)
 	dj_buf_free(&ex->trace_capture);
 	json_decref(ex->dedup_stats);
 	json_decref(ex->fusion_report);
+	json_decref(ex->select_stats);
 	dj_dedup_result_free(ex->dups);
 }
 

@@ -82,6 +82,7 @@ typedef struct dj_exec {
 	size_t cur_shard;               /* the shard being processed */
 	struct json_t *fusion_report;   /* op_fusion: the order chosen and why (for summary.json) */
 	struct json_t *dedup_stats;     /* rank 0: one object per deduplicator, for summary.json */
+	struct json_t *select_stats;    /* rank 0: one object per global selector, for summary.json */
 	size_t *mine;                   /* shards this rank processed in stage 0, in order */
 	size_t n_mine;
 	dj_saved_shard *saved;          /* their counters between stages */

@@ -282,6 +282,8 @@ static int finish_rank0(dj_exec *ex, double t0, json_t *ranks)
 		"samples_per_s", wall > 0 ? (double)t.c.in / wall : 0.0, "ops", ops_json(ex, &t), "recipe", r->tree);
 	if (summary && ex->dedup_stats)
 		json_object_set(summary, "dedup", ex->dedup_stats);
+	if (summary && ex->select_stats)
+		json_object_set(summary, "select", ex->select_stats);
 	if (summary && ex->fusion_report)
 		json_object_set(summary, "op_fusion", ex->fusion_report);
 	rc = summary ? write_json(r->work_dir, "summary.json", summary) : dj_error_set(DJ_ENOMEM, "out of memory");

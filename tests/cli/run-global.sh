@@ -193,6 +193,20 @@ check "chained selectors: topk, then tags (keeps the order), then frequency (gro
 import json, sys
 assert [json.loads(l)["text"] for l in open(sys.argv[1])] == ["s7", "s4", "s1", "s8", "s5", "s2", "s9", "s6"]
 PY
+for i in $(seq 0 999); do printf '{"text": "t%d", "n": %d}\n' "$i" $(( (i * 7919) % 1000 )); done >"$tmp/many.jsonl"
+printf '%s\n' $'process:\n  - topk_specified_field_selector:\n      field_key: n\n      topk: 5\n  - range_specified_field_selector:\n      field_key: n\n      upper_rank: 3' >"$tmp/bounded.yaml"
+"$mpiexec" --oversubscribe -np 3 "$dj_process" --config "$tmp/bounded.yaml" --dataset_path "$tmp/many.jsonl" \
+	--export_path "$tmp/bounded/out.jsonl" --shard_bytes 3000 --quiet >/dev/null 2>&1
+check "topk/range at -np 3: rank 0 receives at most k records per rank, and the right samples" py \
+	"$tmp/bounded/summary.json" "$tmp/bounded/out.jsonl" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+sel = s["select"]
+assert sel[0]["samples"] == 1000 and sel[0]["records_at_rank0"] <= 15 and sel[0]["selected"] == 5, sel
+assert sel[1]["samples"] == 5 and sel[1]["records_at_rank0"] <= 9 and sel[1]["selected"] == 3, sel
+# topk 5 largest: 999..995, then the 3 smallest of those, largest first
+assert [json.loads(l)["n"] for l in open(sys.argv[2])] == [997, 996, 995]
+PY
 run tags 0 $'process:\n  - tags_specified_field_selector:\n      field_key: meta.tag\n      target_tags: [a]' --dataset_path "$tmp/sel.jsonl"
 check "tags selector: the 'a' samples in input order" py "$tmp/tags/out.jsonl" <<'PY'
 import json, sys
