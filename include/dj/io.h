@@ -123,7 +123,8 @@ int dj_concat_files(const char *dest, char *const *parts, size_t n_parts, uint64
 /** Merge uncompressed JSON-lines part files into @dest (compressed by its suffix, written
  *  atomically) in the order given by their sidecars: @orders[i] holds one uint64_t position
  *  per line of @parts[i]; lines are written by ascending position, ties in part order then
- *  line order. *xxh3_out (if not NULL) gets the XXH3-64 of @dest's bytes. */
+ *  line order. Parts are memory-mapped; memory is 32 bytes per line. *xxh3_out (if not NULL)
+ *  gets the XXH3-64 of @dest's bytes. */
 int dj_merge_ordered_files(const char *dest, char *const *parts, char *const *orders, size_t n_parts,
 	uint64_t *xxh3_out);
 

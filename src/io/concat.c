@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -143,24 +145,60 @@ static int hash_file(const char *path, uint64_t *out)
 	return rc;
 }
 
+/* @path mapped read-only (the export can be larger than memory: pages come and go), or
+ * *len = 0 and *out = "" for an empty file. */
+static int map_file(const char *path, const char **out, size_t *len)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY);
+	void *m;
+
+	*out = "";
+	*len = 0;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return dj_error_set(DJ_EIO, "cannot open %s: %s", path, strerror(e));
+	}
+	if (st.st_size > 0) {
+		m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (m == MAP_FAILED) {
+			int e = errno;
+			close(fd);
+			return dj_error_set(DJ_EIO, "cannot map %s: %s", path, strerror(e));
+		}
+		madvise(m, (size_t)st.st_size, MADV_WILLNEED);
+		*out = m;
+		*len = (size_t)st.st_size;
+	}
+	close(fd);
+	return 0;
+}
+
 int dj_merge_ordered_files(const char *dest, char *const *parts, char *const *orders, size_t n_parts,
 	uint64_t *xxh3_out)
 {
-	char **text = calloc(n_parts + 1, sizeof(*text));
+	const char **text = calloc(n_parts + 1, sizeof(*text));
+	size_t *text_len = calloc(n_parts + 1, sizeof(*text_len));
 	merge_line *v = NULL;
 	size_t n = 0, cap = 0, seq = 0;
 	dj_writer *w = NULL;
 	int rc = 0;
 
-	if (!text)
+	if (!text || !text_len) {
+		free(text);
+		free(text_len);
 		return dj_error_set(DJ_ENOMEM, "out of memory");
+	}
 	for (size_t i = 0; i < n_parts && rc == 0; i++) {
 		char *ord = NULL;
 		size_t len = 0, olen = 0, k = 0;
-		if ((rc = dj_read_all(parts[i], &text[i], &len)) < 0 || (rc = dj_read_all(orders[i], &ord, &olen)) < 0) {
+		if ((rc = map_file(parts[i], &text[i], &text_len[i])) < 0 || (rc = dj_read_all(orders[i], &ord, &olen)) < 0) {
 			free(ord);
 			break;
 		}
+		len = text_len[i];
 		for (const char *p = text[i], *end = text[i] + len, *nl; p < end; p = nl + 1) {
 			if (!(nl = memchr(p, '\n', (size_t)(end - p))))
 				nl = end;
@@ -198,8 +236,10 @@ int dj_merge_ordered_files(const char *dest, char *const *parts, char *const *or
 	if (rc == 0 && xxh3_out)
 		rc = hash_file(dest, xxh3_out);
 	for (size_t i = 0; i < n_parts; i++)
-		free(text[i]);
+		if (text[i] && text_len[i])
+			munmap((void *)text[i], text_len[i]);
 	free(text);
+	free(text_len);
 	free(v);
 	return rc;
 }
