@@ -43,10 +43,16 @@ typedef struct dj_op_run {
 } dj_op_run;
 
 /* Gids a fan-out mapper gives its output (the input's file/line gids cannot number the
- * pieces): this bit, the shard index (24 bits), then the position in the shard (39 bits).
- * They are unique, fixed by the input alone, and sort in dataset order like file/line gids. */
+ * pieces): the top bit, 0, the shard index (23 bits), then the position in the shard (39 bits).
+ * They are unique, fixed by the input and the shard plan, and sort in dataset order like
+ * file/line gids. */
 #define DJ_GID_DERIVED ((uint64_t)1 << 63)
 #define DJ_GID_SHARD_SHIFT 39
+#define DJ_GID_MAX_SHARDS ((uint64_t)1 << 23)
+/* Gids a reordering selector gives what it keeps: the top two bits, then the output position,
+ * so that a later deduplicator's "first occurrence" is the first in the selector's order, as
+ * in Data-Juicer. */
+#define DJ_GID_SELECTED ((uint64_t)3 << 62)
 
 
 typedef struct dj_exec {

@@ -90,8 +90,9 @@ static int renumber(dj_exec *ex, dj_op_run *o, dj_batch *b)
 	for (size_t i = 0; i < b->n; i++) {
 		if (!b->keep[i])
 			continue;
-		if (++o->n_made >= (uint64_t)1 << DJ_GID_SHARD_SHIFT)
-			return dj_error_set(DJ_ERANGE, "%s: more than 2^39 samples in one shard", o->rop->vtab->name);
+		if (++o->n_made >= (uint64_t)1 << DJ_GID_SHARD_SHIFT || ex->cur_shard >= DJ_GID_MAX_SHARDS)
+			return dj_error_set(DJ_ERANGE, "%s: more than 2^39 samples in one shard or 2^23 shards",
+				o->rop->vtab->name);
 		b->s[i].gid = DJ_GID_DERIVED | (uint64_t)ex->cur_shard << DJ_GID_SHARD_SHIFT | o->n_made;
 	}
 	return 0;
@@ -355,11 +356,15 @@ static int spill_file(shard_io *sh, dj_batch *b)
 			if (rc == DJ_EPARSE)
 				rc = dj_error_set(DJ_EIO, "%s: corrupt spill line: %s", path, why);
 			if (rc == 0) {
-				b->s[b->n - 1].origin = id.origin;
-				/* a reordering selector sets the output position; others keep it */
-				b->s[b->n - 1].order = pick && (ex->ops[ex->select_op].rop->vtab->flags & DJ_OP_F_REORDERS)
-					? pick->order : id.order;
-				b->s[b->n - 1].sub = id.sub;
+				dj_sample *s = &b->s[b->n - 1];
+				s->origin = id.origin;
+				s->order = id.order;
+				s->sub = id.sub;
+				/* a reordering selector sets the output position, and the gid follows it */
+				if (pick && (ex->ops[ex->select_op].rop->vtab->flags & DJ_OP_F_REORDERS)) {
+					s->order = pick->order;
+					s->gid = DJ_GID_SELECTED | pick->order;
+				}
 			}
 		}
 		if (rc == 0)

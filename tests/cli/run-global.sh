@@ -207,6 +207,11 @@ assert sel[1]["samples"] == 5 and sel[1]["records_at_rank0"] <= 9 and sel[1]["se
 # topk 5 largest: 999..995, then the 3 smallest of those, largest first
 assert [json.loads(l)["n"] for l in open(sys.argv[2])] == [997, 996, 995]
 PY
+printf '%s\n' '{"text": "same", "n": 1}' '{"text": "other", "n": 5}' '{"text": "same", "n": 9}' >"$tmp/seldup.jsonl"
+run sel_dedup 0 $'process:\n  - topk_specified_field_selector:\n      field_key: n\n      topk: 3\n  - document_deduplicator:' \
+	--dataset_path "$tmp/seldup.jsonl"
+check "a deduplicator after a reordering selector keeps the first duplicate in the selector's order" \
+	test "$(tr -d '\n' <"$tmp/sel_dedup/out.jsonl")" = '{"text": "same", "n": 9}{"text": "other", "n": 5}'
 run tags 0 $'process:\n  - tags_specified_field_selector:\n      field_key: meta.tag\n      target_tags: [a]' --dataset_path "$tmp/sel.jsonl"
 check "tags selector: the 'a' samples in input order" py "$tmp/tags/out.jsonl" <<'PY'
 import json, sys
