@@ -94,6 +94,18 @@ typedef struct dj_select_rec {
 	uint32_t reserved;
 } dj_select_rec;
 
+/* A group of samples with one value (band and key equal), for selectors that choose groups. */
+typedef struct dj_select_group {
+	uint64_t key;
+	uint32_t band;
+	uint32_t reserved;
+	uint64_t size;                  /* samples in it, all ranks */
+	uint64_t first_order, first_gid; /* its first sample in dataset order */
+} dj_select_group;
+
+/* select_groups' answer that keeps every sample in dataset order. */
+#define DJ_SELECT_KEEP_ALL ((size_t)-1)
+
 typedef struct dj_op_vtab {
 	unsigned version;
 	const char *name;
@@ -129,6 +141,13 @@ typedef struct dj_op_vtab {
 	 * any order, each once) to @keep and their number to *n_keep. */
 	int  (*select_local)(void *state, const dj_select_rec *recs, size_t n, uint64_t n_total, size_t *keep,
 		size_t *n_keep);
+	/* NULL, or instead of select: a selector that keeps whole groups of equal values. Run on
+	 * rank 0 over @g, every group (all ranks merged) in order of first appearance, of
+	 * @n_total samples; writes the indices of the groups kept, in output order, to @pick and
+	 * their number to *n_pick (or DJ_SELECT_KEEP_ALL). Only the records of those groups then
+	 * travel to rank 0; the output is group after group, each in dataset order. */
+	int  (*select_groups)(void *state, const dj_select_group *g, size_t n_groups, uint64_t n_total,
+		size_t *pick, size_t *n_pick);
 } dj_op_vtab;
 
 /* ---- registry ------------------------------------------------------------------ */

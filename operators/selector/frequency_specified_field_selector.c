@@ -11,11 +11,11 @@
  * Departures: values are compared through a 64-bit hash (strings, lists, mappings); lists and
  * mappings group by their JSON, where Data-Juicer raises (unhashable).
  *
- * Global: a stage ends here; rank 0 sees (gid, value key) of every sample.
+ * Global: a stage ends here; each rank sends rank 0 one (value, count, first sample) per distinct
+ * value, rank 0 chooses the groups, and only the chosen groups' records travel.
  *
  * Example, {field_key: "lang", topk: 1}: en, zh, en, fr -> the two "en" samples. */
 #include <stdlib.h>
-#include <string.h>
 
 #include "dj/dj.h"
 #include "dj/select.h"
@@ -59,75 +59,43 @@ static int freq_process(void *state, dj_batch *b, dj_ctx *ctx)
 	return dj_select_emit_all(b, freq_key, state);
 }
 
-/* A group: its value and its samples, chained through next[] in dataset order. */
-typedef struct group {
-	uint32_t band;
-	uint64_t key;
-	size_t first, last, size, seq;
-	int64_t order;   /* the size, negated to sort the largest first */
-} group;
-
-static int cmp_value(const void *a, const void *b)
-{
-	const group *x = a, *y = b;
-	if (x->band != y->band)
-		return x->band < y->band ? -1 : 1;
-	if (x->key != y->key)
-		return x->key < y->key ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
+/* A group's place: its size, negated to sort the largest first, then first appearance. */
+typedef struct ranked_group {
+	int64_t size;
+	size_t i;
+} ranked_group;
 
 static int cmp_size(const void *a, const void *b)
 {
-	const group *x = a, *y = b;
-	if (x->order != y->order)
-		return x->order < y->order ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;   /* stable: first appearance */
+	const ranked_group *x = a, *y = b;
+	if (x->size != y->size)
+		return x->size < y->size ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;   /* stable: first appearance */
 }
 
-static int freq_select(void *state, const dj_select_rec *recs, size_t n, uint64_t n_total, size_t *pick,
+/* @g comes in order of first appearance: Data-Juicer's dict order. */
+static int freq_select(void *state, const dj_select_group *g, size_t n_groups, uint64_t n_total, size_t *pick,
 	size_t *n_pick)
 {
 	const dj_field_selector *st = state;
 	const freq_cfg *c = st->cfg;
-	group *g = malloc((n + 1) * sizeof(*g));
-	size_t *next = malloc((n + 1) * sizeof(*next)), n_groups = 0, o = 0;
+	ranked_group *r;
+	size_t take;
 
-	if (!g || !next) {
-		free(g);
-		free(next);
-		return dj_error_set(DJ_ENOMEM, "out of memory grouping %zu samples", n);
+	if (n_total <= 1 || !st->f.path || (c->top_ratio.is_null && c->topk.is_null)) {
+		*n_pick = DJ_SELECT_KEEP_ALL;
+		return 0;
 	}
-	if (n <= 1 || !st->f.path || (c->top_ratio.is_null && c->topk.is_null)) {
-		dj_select_keep_all(n, pick, n_pick);
-		goto out;
-	}
-	/* one entry per sample sorted by value (then dataset order) gives the groups */
-	for (size_t i = 0; i < n; i++)
-		g[i] = (group){ recs[i].band, recs[i].key, i, i, 1, i, 0 };
-	qsort(g, n, sizeof(*g), cmp_value);
-	for (size_t i = 0; i < n; i++) {
-		next[g[i].first] = (size_t)-1;
-		if (n_groups && g[n_groups - 1].band == g[i].band && g[n_groups - 1].key == g[i].key) {
-			group *h = &g[n_groups - 1];
-			next[h->last] = g[i].first;
-			h->last = g[i].first;
-			h->size++;
-		} else {
-			g[n_groups++] = g[i];   /* seq = its first sample: first appearance */
-		}
-	}
+	if (!(r = malloc((n_groups + 1) * sizeof(*r))))
+		return dj_error_set(DJ_ENOMEM, "out of memory ranking %zu values", n_groups);
 	for (size_t k = 0; k < n_groups; k++)
-		g[k].order = c->reverse ? -(int64_t)g[k].size : (int64_t)g[k].size;
-	qsort(g, n_groups, sizeof(*g), cmp_size);
-	size_t take = dj_select_count(c->top_ratio, c->topk, n_groups);
+		r[k] = (ranked_group){ c->reverse ? -(int64_t)g[k].size : (int64_t)g[k].size, k };
+	qsort(r, n_groups, sizeof(*r), cmp_size);
+	take = dj_select_count(c->top_ratio, c->topk, n_groups);
 	for (size_t k = 0; k < take; k++)
-		for (size_t i = g[k].first; i != (size_t)-1; i = next[i])
-			pick[o++] = i;
-	*n_pick = o;
-out:
-	free(g);
-	free(next);
+		pick[k] = r[k].i;
+	*n_pick = take;
+	free(r);
 	return 0;
 }
 
@@ -136,5 +104,5 @@ const dj_op_vtab dj_op_frequency_specified_field_selector = {
 	.flags = DJ_OP_F_REORDERS,
 	.summary = "Keep the samples of the most (or least) frequent values of a field, group by group",
 	.params = freq_params, .n_params = DJ_ARRAY_LEN(freq_params), .cfg_size = sizeof(freq_cfg),
-	.init = freq_init, .process = freq_process, .free = dj_field_selector_free, .select = freq_select,
+	.init = freq_init, .process = freq_process, .free = dj_field_selector_free, .select_groups = freq_select,
 };

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dj/dist.h"
 #include "dj/error.h"
 #include "dj/select_engine.h"
 
@@ -14,20 +15,17 @@ typedef struct owned_rec {
 } owned_rec;
 
 /* Dataset order: the position an earlier reordering selector gave, then the gid. */
-static int cmp_owned(const void *a, const void *b)
-{
-	const dj_select_rec *x = &((const owned_rec *)a)->rec, *y = &((const owned_rec *)b)->rec;
-	if (x->order != y->order)
-		return x->order < y->order ? -1 : 1;
-	return x->gid < y->gid ? -1 : x->gid > y->gid;
-}
-
 static int cmp_rec(const void *a, const void *b)
 {
 	const dj_select_rec *x = a, *y = b;
 	if (x->order != y->order)
 		return x->order < y->order ? -1 : 1;
 	return x->gid < y->gid ? -1 : x->gid > y->gid;
+}
+
+static int cmp_owned(const void *a, const void *b)
+{
+	return cmp_rec(&((const owned_rec *)a)->rec, &((const owned_rec *)b)->rec);
 }
 
 static int cmp_index(const void *a, const void *b)
@@ -105,8 +103,187 @@ out:
 	return rc;
 }
 
+/* ---- group selectors ------------------------------------------------------------------- */
+
+static int cmp_value(uint32_t ba, uint64_t ka, uint32_t bb, uint64_t kb)
+{
+	if (ba != bb)
+		return ba < bb ? -1 : 1;
+	return ka < kb ? -1 : ka > kb;
+}
+
+/* By value, then by first appearance. */
+static int cmp_group(const void *a, const void *b)
+{
+	const dj_select_group *x = a, *y = b;
+	int c = cmp_value(x->band, x->key, y->band, y->key);
+	if (c)
+		return c;
+	if (x->first_order != y->first_order)
+		return x->first_order < y->first_order ? -1 : 1;
+	return x->first_gid < y->first_gid ? -1 : x->first_gid > y->first_gid;
+}
+
+static int cmp_first(const void *a, const void *b)
+{
+	const dj_select_group *x = a, *y = b;
+	if (x->first_order != y->first_order)
+		return x->first_order < y->first_order ? -1 : 1;
+	return x->first_gid < y->first_gid ? -1 : x->first_gid > y->first_gid;
+}
+
+/* Merge runs of equal values in @g (sorted by cmp_group) in place: sizes add up, the first
+ * sample is the earliest. Returns the number of groups left. */
+static size_t merge_groups(dj_select_group *g, size_t n)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (o && !cmp_value(g[o - 1].band, g[o - 1].key, g[i].band, g[i].key))
+			g[o - 1].size += g[i].size;   /* sorted: g[o - 1] came first */
+		else
+			g[o++] = g[i];
+	}
+	return o;
+}
+
+/* A chosen group: its value and its place in the output. */
+typedef struct chosen {
+	uint64_t key;
+	uint32_t band;
+	uint32_t rank;
+} chosen;
+
+static int cmp_chosen(const void *a, const void *b)
+{
+	const chosen *x = a, *y = b;
+	return cmp_value(x->band, x->key, y->band, y->key);
+}
+
+static const chosen *find_chosen(const chosen *c, size_t n, const dj_select_rec *r)
+{
+	chosen probe = { r->key, r->band, 0 };
+	return bsearch(&probe, c, n, sizeof(*c), cmp_chosen);
+}
+
+/* The select() of the second round: the records of the chosen groups, group after group,
+ * each group in dataset order (@recs come in dataset order). */
+typedef struct by_group {
+	const chosen *c;
+	size_t n;
+} by_group;
+
+typedef struct ranked {
+	uint32_t rank;
+	size_t i;
+} ranked;
+
+static int cmp_ranked(const void *a, const void *b)
+{
+	const ranked *x = a, *y = b;
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+static int order_by_group(void *state, const dj_select_rec *recs, size_t n, uint64_t n_total, size_t *pick,
+	size_t *n_pick)
+{
+	const by_group *bg = state;
+	ranked *v = malloc((n + 1) * sizeof(*v));
+	size_t o = 0;
+
+	if (!v)
+		return dj_error_set(DJ_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		const chosen *c = find_chosen(bg->c, bg->n, &recs[i]);
+		if (c)
+			v[o++] = (ranked){ c->rank, i };
+	}
+	qsort(v, o, sizeof(*v), cmp_ranked);
+	for (size_t k = 0; k < o; k++)
+		pick[k] = v[k].i;
+	*n_pick = o;
+	free(v);
+	return 0;
+}
+
+/* Collective, first round of a group selector: one aggregate per value and rank to rank 0,
+ * which merges them and asks @select_groups; every rank gets the chosen values (sorted, for
+ * find_chosen) in *c_out, or *keep_all. */
+static int choose_groups(dj_dist *d, const dj_select_rec *recs, size_t n, uint64_t total,
+	dj_select_groups_fn select_groups, void *state, chosen **c_out, size_t *n_c, bool *keep_all,
+	uint64_t *n_groups_out)
+{
+	dj_select_group *g = malloc((n + 1) * sizeof(*g));
+	char *all = NULL, *out = NULL;
+	size_t all_len = 0, out_len = 0, n_g = 0;
+	int rc = 0;
+
+	*c_out = NULL;
+	*n_c = 0;
+	*keep_all = false;
+	if (!g)
+		rc = dj_error_set(DJ_ENOMEM, "out of memory");
+	/* local aggregates: @recs are in dataset order, so the first of each value is its first */
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		g[i] = (dj_select_group){ .key = recs[i].key, .band = recs[i].band, .size = 1,
+			.first_order = recs[i].order, .first_gid = recs[i].gid };
+	if (rc == 0) {
+		qsort(g, n, sizeof(*g), cmp_group);
+		n_g = merge_groups(g, n);
+	}
+	if ((rc = dj_dist_agree(d, rc)) < 0)
+		goto out;
+	if ((rc = dj_dist_gather_bytes(d, (const char *)g, n_g * sizeof(*g), &all, &all_len)) < 0)
+		goto out;
+	if (dj_dist_rank(d) == 0) {
+		dj_select_group *ag = (dj_select_group *)all;
+		size_t na = all_len / sizeof(*ag), n_pick = 0, *pick = NULL;
+		qsort(ag, na, sizeof(*ag), cmp_group);
+		na = merge_groups(ag, na);
+		qsort(ag, na, sizeof(*ag), cmp_first);
+		*n_groups_out = na;
+		if (!(pick = malloc((na + 1) * sizeof(*pick))))
+			rc = dj_error_set(DJ_ENOMEM, "out of memory");
+		if (rc == 0)
+			rc = select_groups(state, ag, na, total, pick, &n_pick);
+		if (rc == 0 && n_pick == DJ_SELECT_KEEP_ALL) {
+			out_len = 0;
+			out = NULL;
+			*keep_all = true;
+		} else if (rc == 0) {
+			chosen *c = malloc((n_pick + 1) * sizeof(*c));
+			if (!c)
+				rc = dj_error_set(DJ_ENOMEM, "out of memory");
+			for (size_t k = 0; rc == 0 && k < n_pick; k++)
+				c[k] = (chosen){ ag[pick[k]].key, ag[pick[k]].band, (uint32_t)k };
+			if (rc == 0)
+				qsort(c, n_pick, sizeof(*c), cmp_chosen);
+			out = (char *)c;
+			out_len = n_pick * sizeof(*c);
+		}
+		free(pick);
+	}
+	/* the answer: a keep-all byte, or the chosen values */
+	uint64_t flag = *keep_all;
+	if ((rc = dj_dist_agree(d, rc)) < 0 || (rc = dj_dist_allsum_u64(d, &flag, 1)) < 0)
+		goto out;
+	*keep_all = flag != 0;
+	if ((rc = dj_dist_bcast_bytes(d, &out, &out_len)) < 0)
+		goto out;
+	*c_out = (chosen *)out;
+	*n_c = out_len / sizeof(chosen);
+	out = NULL;
+out:
+	free(g);
+	free(all);
+	free(out);
+	return rc;
+}
+
 int dj_select_run_all(dj_dist *d, dj_select_rec *recs, size_t n, dj_select_fn select, dj_select_fn select_local,
-	void *state, dj_select_pick **out, size_t *n_out, dj_select_stats *stats)
+	dj_select_groups_fn select_groups, void *state, dj_select_pick **out, size_t *n_out, dj_select_stats *stats)
 {
 	int rank = dj_dist_rank(d), size = dj_dist_size(d);
 	uint64_t total = n, mine;
@@ -123,6 +300,37 @@ int dj_select_run_all(dj_dist *d, dj_select_rec *recs, size_t n, dj_select_fn se
 	if ((rc = dj_dist_allsum_u64(d, &total, 1)) < 0)
 		return rc;
 	qsort(recs, n, sizeof(*recs), cmp_rec);
+	stats->reordered = true;
+	by_group bg = { NULL, 0 };
+	if (select_groups) {   /* first round: the groups; then only their records travel */
+		bool keep_all;
+		chosen *c = NULL;
+		size_t n_c = 0, o = 0;
+		if ((rc = choose_groups(d, recs, n, total, select_groups, state, &c, &n_c, &keep_all,
+			&stats->groups)) < 0)
+			return rc;
+		if (keep_all) {   /* every sample stays where it is: no record travels */
+			dj_select_pick *p = malloc((n + 1) * sizeof(*p));
+			free(c);
+			if (!p)
+				return dj_error_set(DJ_ENOMEM, "out of memory");
+			for (size_t i = 0; i < n; i++)
+				p[i] = (dj_select_pick){ recs[i].gid, recs[i].order };
+			qsort(p, n, sizeof(*p), cmp_pick);
+			*out = p;
+			*n_out = n;
+			stats->samples = stats->selected = total;
+			stats->reordered = false;
+			return 0;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (find_chosen(c, n_c, &recs[i]))
+				recs[o++] = recs[i];
+		n = o;
+		bg = (by_group){ c, n_c };
+		select = order_by_group;
+		state = &bg;
+	}
 	if (select_local) {   /* only what can be selected travels */
 		size_t *keep = malloc((n + 1) * sizeof(*keep)), n_keep = 0;
 		rc = keep ? select_local(state, recs, n, total, keep, &n_keep) : dj_error_set(DJ_ENOMEM, "out of memory");
@@ -164,5 +372,6 @@ out:
 	free(parts);
 	free(lens);
 	free(got);
+	free((void *)bg.c);
 	return rc;
 }

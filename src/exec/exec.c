@@ -506,8 +506,9 @@ static int select_all(dj_exec *ex, size_t op)
 	ex->recs = NULL;
 	ex->rec_order = NULL;
 	dj_select_stats st;
-	rc = dj_select_run_all(ex->d, recs, ex->n_recs, v->select, v->select_local, ex->ops[op].state,
-		&ex->picks, &ex->n_picks, &st);
+	rc = dj_select_run_all(ex->d, recs, ex->n_recs, v->select, v->select_local, v->select_groups,
+		ex->ops[op].state, &ex->picks, &ex->n_picks, &st);
+	ex->picks_reorder = rc == 0 && st.reordered && (v->flags & DJ_OP_F_REORDERS);
 	ex->n_recs = ex->cap_recs = 0;
 	free(recs);
 	if (rc == 0 && dj_dist_rank(ex->d) == 0) {
@@ -515,9 +516,12 @@ static int select_all(dj_exec *ex, size_t op)
 			(unsigned long long)st.selected, (unsigned long long)st.samples, (unsigned long long)st.received);
 		if (!ex->select_stats)
 			ex->select_stats = json_array();
-		json_array_append_new(ex->select_stats, json_pack("{s:s,s:I,s:I,s:I,s:f}", "op", v->name,
+		json_t *o = json_pack("{s:s,s:I,s:I,s:I,s:f}", "op", v->name,
 			"samples", (json_int_t)st.samples, "records_at_rank0", (json_int_t)st.received,
-			"selected", (json_int_t)st.selected, "seconds", st.seconds));
+			"selected", (json_int_t)st.selected, "seconds", st.seconds);
+		if (v->select_groups)
+			json_object_set_new(o, "distinct_values", json_integer((json_int_t)st.groups));
+		json_array_append_new(ex->select_stats, o);
 	}
 	ex->select_op = op;
 	return rc;

@@ -84,6 +84,7 @@ typedef struct dj_exec {
 	struct dj_select_pick *picks;   /* the previous stage's selector: what this rank keeps, by gid */
 	size_t n_picks;
 	size_t select_op;               /* that selector (picks NULL: the previous stage was no selector) */
+	bool picks_reorder;             /* its picks carry new output positions */
 	bool ordered;                   /* a selector reorders: parts carry order sidecars, the join merges */
 	size_t cur_shard;               /* the shard being processed */
 	struct json_t *fusion_report;   /* op_fusion: the order chosen and why (for summary.json) */

@@ -361,7 +361,7 @@ static int spill_file(shard_io *sh, dj_batch *b)
 				s->order = id.order;
 				s->sub = id.sub;
 				/* a reordering selector sets the output position, and the gid follows it */
-				if (pick && (ex->ops[ex->select_op].rop->vtab->flags & DJ_OP_F_REORDERS)) {
+				if (pick && ex->picks_reorder) {
 					s->order = pick->order;
 					s->gid = DJ_GID_SELECTED | pick->order;
 				}

@@ -207,6 +207,22 @@ assert sel[1]["samples"] == 5 and sel[1]["records_at_rank0"] <= 9 and sel[1]["se
 # topk 5 largest: 999..995, then the 3 smallest of those, largest first
 assert [json.loads(l)["n"] for l in open(sys.argv[2])] == [997, 996, 995]
 PY
+for i in $(seq 0 599); do printf '{"text": "f%d", "g": %d}\n' "$i" $(( i % 7 == 0 ? 100 : i % 3 )); done >"$tmp/freq.jsonl"
+printf '%s\n' $'process:\n  - frequency_specified_field_selector:\n      field_key: g\n      topk: 1' >"$tmp/freq.yaml"
+"$mpiexec" --oversubscribe -np 3 "$dj_process" --config "$tmp/freq.yaml" --dataset_path "$tmp/freq.jsonl" \
+	--export_path "$tmp/freq/out.jsonl" --shard_bytes 2000 --quiet >/dev/null 2>&1
+check "frequency at -np 3: rank 0 gets one aggregate per value, then only the chosen group's records" py \
+	"$tmp/freq.jsonl" "$tmp/freq/summary.json" "$tmp/freq/out.jsonl" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+groups = {}
+for r in rows:
+    groups.setdefault(r["g"], []).append(r["text"])
+best = sorted(groups.values(), key=len, reverse=True)[0]
+sel = json.load(open(sys.argv[2]))["select"][0]
+assert sel["distinct_values"] == 4 and sel["records_at_rank0"] == len(best) == sel["selected"], sel
+assert [json.loads(l)["text"] for l in open(sys.argv[3])] == best
+PY
 printf '%s\n' '{"text": "same", "n": 1}' '{"text": "other", "n": 5}' '{"text": "same", "n": 9}' >"$tmp/seldup.jsonl"
 run sel_dedup 0 $'process:\n  - topk_specified_field_selector:\n      field_key: n\n      topk: 3\n  - document_deduplicator:' \
 	--dataset_path "$tmp/seldup.jsonl"
