@@ -6,7 +6,15 @@
  * (log-probability, label id), and the probability is std::exp of that float. Instead of
  * copying each text into a std::stringstream, a small streambuf reads the caller's bytes in
  * place and then one '\n'; the word, label and prediction vectors are reused across calls.
- * The library's calls are the same, so the results are the same bit for bit.
+ *
+ * Speed: most of getLine's time goes to the subword ids of each token (a hash lookup per
+ * character n-gram in the pruned .ftz dictionary). The model has wordNgrams = 1, so a line's
+ * ids are exactly its tokens' ids one after the other, then those of "</s>": each distinct
+ * token's ids are computed once, by getLine itself on "token\n", and kept in a flat hash table
+ * (cleared when half full; tokens over CACHE_TOKEN_MAX bytes, such as runs of CJK text, are
+ * computed each time). Tokens are split on the bytes readWord splits on; a
+ * '\n' or a literal "</s>" ends the line, as in getLine. Models with wordNgrams > 1 take the
+ * plain getLine path. The results are the same bit for bit.
  *
  * No C++ exception leaves this file: every entry point catches everything and reports it
  * through dj_error_set(). */
@@ -22,9 +30,15 @@
 #include <string>
 #include <vector>
 
+#include <algorithm>
+#include <stdexcept>
+
 #include <sys/stat.h>
 
 #include <fasttext/fasttext.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 extern "C" {
 #include "dj/error.h"
@@ -112,16 +126,138 @@ int open_checked(std::ifstream &ifs, model &ft, const char *path)
 
 } // namespace
 
+#define CACHE_SLOTS (1u << 19)  /* open-addressing slots (12 MB); cleared at half full */
+#define CACHE_TOKEN_MAX 32      /* longer tokens are not cached */
+
+namespace {
+
+/* token -> its ids: a flat open-addressing table over two pools (token bytes, ids). */
+struct token_cache {
+	struct slot {
+		uint64_t h;             /* 0: empty */
+		uint32_t key, key_len, ids, n_ids;
+	};
+	std::vector<slot> slots = std::vector<slot>(CACHE_SLOTS);
+	std::vector<char> keys;
+	std::vector<int32_t> ids;
+	size_t used = 0;
+
+	static uint64_t hash(const char *p, size_t n)
+	{
+		uint64_t h = XXH3_64bits(p, n);
+		return h ? h : 1;
+	}
+
+	/* The slot of @p..n (found, or the empty one where it goes). */
+	slot &at(const char *p, size_t n, uint64_t h)
+	{
+		for (size_t i = (size_t)h & (CACHE_SLOTS - 1);; i = (i + 1) & (CACHE_SLOTS - 1)) {
+			slot &s = slots[i];
+			if (!s.h || (s.h == h && s.key_len == n && memcmp(&keys[s.key], p, n) == 0))
+				return s;
+		}
+	}
+
+	void clear()
+	{
+		std::fill(slots.begin(), slots.end(), slot{});
+		keys.clear();
+		ids.clear();
+		used = 0;
+	}
+};
+
+} // namespace
+
 struct dj_langid {
 	model ft;
 	std::shared_ptr<const fasttext::Dictionary> dict;
 	std::vector<std::string> labels;
+	bool per_token;                 /* wordNgrams == 1: ids per token are cacheable */
+	std::vector<int32_t> eos_ids;   /* the ids getLine adds for the final "</s>" */
+	token_cache cache;
 	/* per-call scratch, reused */
 	line_buf buf;
 	std::istream in{ &buf };
-	std::vector<int32_t> words, line_labels;
+	std::vector<int32_t> words, line_labels, tok_words;
 	fasttext::Predictions preds;
 };
+
+namespace {
+
+bool fasttext_space(char c)   /* Dictionary::readWord's separators */
+{
+	return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f' || c == '\0';
+}
+
+/* getLine's ids for @p..@p+len followed by '\n', into m->tok_words (throws like getLine). */
+void line_ids(dj_langid *m, const char *p, size_t len)
+{
+	m->buf.reset(p, len);
+	m->in.clear();
+	m->dict->getLine(m->in, m->tok_words, m->line_labels);
+}
+
+/* m->tok_words must end with the ids of "</s>" (getLine on "token\n"). */
+void check_eos_suffix(const dj_langid *m)
+{
+	size_t n = m->tok_words.size(), e = m->eos_ids.size();
+	if (n < e || !std::equal(m->eos_ids.begin(), m->eos_ids.end(), m->tok_words.end() - (long)e))
+		throw std::runtime_error("unexpected ids for a token");
+}
+
+/* The ids of the line @text: its tokens' cached ids, then "</s>"'s. */
+void cached_line(dj_langid *m, const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+
+	m->words.clear();
+	while (p < end) {
+		while (p < end && fasttext_space(*p)) {
+			if (*p == '\n')
+				goto done;   /* getLine stops at the first end of line */
+			p++;
+		}
+		const char *start = p;
+		while (p < end && !fasttext_space(*p))
+			p++;
+		if (p == start)
+			break;
+		size_t tlen = (size_t)(p - start), e = m->eos_ids.size();
+		if (tlen == fasttext::Dictionary::EOS.size() && memcmp(start, fasttext::Dictionary::EOS.data(), tlen) == 0)
+			break;   /* a literal "</s>": getLine ends the line there, with its ids */
+		if (tlen > CACHE_TOKEN_MAX) {   /* long tokens (CJK runs) rarely repeat: not cached */
+			line_ids(m, start, tlen);
+			check_eos_suffix(m);
+			m->words.insert(m->words.end(), m->tok_words.begin(), m->tok_words.end() - (long)e);
+			continue;
+		}
+		uint64_t h = token_cache::hash(start, tlen);
+		token_cache::slot *sl = &m->cache.at(start, tlen, h);
+		if (!sl->h) {
+			line_ids(m, start, tlen);
+			check_eos_suffix(m);
+			if (m->cache.used >= CACHE_SLOTS / 2 || m->cache.ids.size() > ((size_t)1 << 30)) {
+				m->cache.clear();
+				sl = &m->cache.at(start, tlen, h);
+			}
+			sl->h = h;
+			sl->key = (uint32_t)m->cache.keys.size();
+			sl->key_len = (uint32_t)tlen;
+			sl->ids = (uint32_t)m->cache.ids.size();
+			sl->n_ids = (uint32_t)(m->tok_words.size() - e);
+			m->cache.keys.insert(m->cache.keys.end(), start, start + tlen);
+			m->cache.ids.insert(m->cache.ids.end(), m->tok_words.begin(), m->tok_words.end() - (long)e);
+			m->cache.used++;
+		}
+		const int32_t *ids = m->cache.ids.data() + sl->ids;
+		m->words.insert(m->words.end(), ids, ids + sl->n_ids);
+	}
+done:
+	m->words.insert(m->words.end(), m->eos_ids.begin(), m->eos_ids.end());
+}
+
+} // namespace
 
 extern "C" int dj_langid_check(const char *path)
 {
@@ -161,6 +297,9 @@ extern "C" int dj_langid_load(dj_langid **out, const char *path)
 		m->labels.reserve((size_t)m->dict->nlabels());
 		for (int32_t i = 0; i < m->dict->nlabels(); i++)
 			m->labels.push_back(m->dict->getLabel(i));
+		m->per_token = m->ft.getArgs().wordNgrams <= 1;
+		line_ids(m, "", 0);
+		m->eos_ids = m->tok_words;
 	} catch (...) {
 		delete m;
 		return error_from_exception("cannot load fastText model", path);
@@ -183,10 +322,14 @@ extern "C" int dj_langid_predict(size_t *label_out, double *score_out, dj_langid
 	const char *text, size_t len)
 {
 	try {
-		m->buf.reset(text, len);
-		m->in.clear();
 		/* FastText::predictLine(in, predictions, k = 1, threshold = 0.0), keeping the id */
-		m->dict->getLine(m->in, m->words, m->line_labels);
+		if (m->per_token) {
+			cached_line(m, text, len);
+		} else {
+			m->buf.reset(text, len);
+			m->in.clear();
+			m->dict->getLine(m->in, m->words, m->line_labels);
+		}
 		m->preds.clear();
 		m->ft.predict(1, m->words, m->preds, 0.0);
 		if (m->preds.empty())
