@@ -574,20 +574,31 @@ static size_t body_text(char *dst, const GumboNode *body, const char *lt, size_t
 	return len;
 }
 
-/* How the tokenizer sees @t: PLAIN_NO if it holds '<', '&' or NUL (it may hold markup: parse
- * it), else PLAIN_CR if it holds a CR, else PLAIN_YES. A text without '<', '&' and NUL is one
- * run of character tokens, whatever else it holds. */
+/* How the tokenizer sees @t: PLAIN_NO if it may hold markup (parse it): a NUL, a '<' that can
+ * open a tag, comment or declaration (followed by an ASCII letter, '/', '!' or '?'), or a '&'
+ * that can start a character reference (followed by an ASCII letter or '#'); else PLAIN_CR if
+ * it holds a CR, else PLAIN_YES. Any other '<' or '&' is a character token in the data state
+ * (the tokenizer emits it and goes on), so such a text is one run of character tokens. */
 enum { PLAIN_NO = 0, PLAIN_YES, PLAIN_CR };
+
+static bool ascii_alpha(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
 
 static int plain_kind(dj_span t)
 {
-	static const unsigned char special[256] = { ['\0'] = 1, ['\r'] = 2, ['&'] = 1, ['<'] = 1 };
+	static const unsigned char special[256] = { ['\0'] = 1, ['\r'] = 2, ['&'] = 3, ['<'] = 4 };
 	int kind = PLAIN_YES;
 
 	for (size_t k = 0; k < t.len; k++) {
 		unsigned char c = special[(unsigned char)t.p[k]];
+		char next = k + 1 < t.len ? t.p[k + 1] : '\0';
 
-		if (c == 1)
+		if (!c)
+			continue;
+		if (c == 1 || (c == 3 && (ascii_alpha(next) || next == '#')) ||
+		    (c == 4 && (ascii_alpha(next) || next == '/' || next == '!' || next == '?')))
 			return PLAIN_NO;
 		if (c == 2)
 			kind = PLAIN_CR;
