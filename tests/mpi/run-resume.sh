@@ -53,6 +53,46 @@ check "resumed output identical to the uninterrupted run" cmp -s "$tmp/ref/out.j
 check "resumed summary counts identical" test "$(counts "$tmp/ref/summary.json")" = "$(counts "$tmp/run/summary.json")"
 check "parts cleaned up after the export" test ! -e "$tmp/run/.djmpi-parts"
 
+# op_fusion: the resumed run takes the filter order the crashed run probed (saved with its parts),
+# so the per-shard counts it reuses and the ones it makes agree
+sed 's/^open_tracer: true/open_tracer: true\nop_fusion: true/' configs/demo/process.yaml >"$tmp/fuse.yaml"
+fargs=(--config "$tmp/fuse.yaml" --dataset_path "$tmp/corpus.jsonl" --shard_bytes 400000 --quiet)
+"$mpiexec" --oversubscribe -np 2 "$dj_process" "${fargs[@]}" --export_path "$tmp/fz/out.jsonl" \
+	>/dev/null 2>"$tmp/fz-crash.err" &
+mpirun_pid=$!
+killed=no
+for _ in $(seq 600); do
+	done_n=$(ls "$tmp/fz/.djmpi-parts/"*.done.json 2>/dev/null | wc -l)
+	if [ "$done_n" -ge 10 ]; then
+		victim=$(pgrep -f "dj-process.*$tmp/fz/out.jsonl" | tail -1)
+		[ -n "$victim" ] && kill -9 "$victim" && killed=yes
+		break
+	fi
+	sleep 0.05
+done
+wait "$mpirun_pid"
+check "op_fusion: a rank was killed mid-run" test "$killed" = yes
+saved=$(python3 -c 'import glob,json,sys; f=glob.glob(sys.argv[1]+"/*-op-order.json"); print(json.dumps(json.load(open(f[0]))["order"]) if f else "")' "$tmp/fz/.djmpi-parts")
+check "op_fusion: the crashed run saved its order" test -n "$saved"
+"$mpiexec" --oversubscribe -np 3 "$dj_process" "${fargs[@]}" --export_path "$tmp/fz/out.jsonl" --resume \
+	>/dev/null 2>"$tmp/fz-resume.err"
+check "op_fusion: the resumed run succeeds" test $? -eq 0
+reused=$(sed -n 's/.*resume: \([0-9]*\) of \([0-9]*\) shards already complete.*/\1/p' "$tmp/fz-resume.err")
+check "op_fusion: the resumed run reused completed shards (${reused:-none})" test "${reused:-0}" -gt 0
+check "op_fusion: resumed output identical to the uninterrupted run without fusion" cmp -s "$tmp/ref/out.jsonl" "$tmp/fz/out.jsonl"
+check "op_fusion: the resumed run used the saved order" python3 - "$tmp/fz/summary.json" "$saved" "$tmp/fuse.yaml" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+names = [o["name"] for o in s["ops"]]
+recipe = [list(o)[0] for o in s["recipe"]["process"]]
+assert names == [recipe[i] for i in json.loads(sys.argv[2])], (names, sys.argv[2])
+prev = s["samples"]["in"]
+for o in s["ops"]:   # per-shard counts from both runs chain up: each op's in is the last one's out
+    assert o["in"] == prev, (o, prev)
+    prev = o["out"]
+assert prev == s["samples"]["out"]
+PY
+
 # use_checkpoint: true in the recipe does the same; a changed recipe reuses nothing
 sed 's/^open_tracer: true/open_tracer: true\nuse_checkpoint: true/' configs/demo/process.yaml >"$tmp/ckpt.yaml"
 mkdir -p "$tmp/ck/.djmpi-parts"
