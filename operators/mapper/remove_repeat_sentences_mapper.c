@@ -19,6 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 #include "dj/dj.h"
 #include "dj/regex.h"
 
@@ -94,11 +97,7 @@ static int rrs_init(void **state_out, const void *cfg, dj_ctx *ctx)
 
 static uint64_t hash_span(dj_span s)
 {
-	uint64_t h = 1469598103934665603ull;
-
-	for (size_t k = 0; k < s.len; k++)
-		h = (h ^ (unsigned char)s.p[k]) * 1099511628211ull;
-	return h ^ (h >> 29);
+	return XXH3_64bits(s.p, s.len);
 }
 
 /* Start a new sample: every slot becomes free. */
@@ -167,6 +166,14 @@ static bool may_split(dj_span line)
 	return false;
 }
 
+/* ASCII characters ignore_special_character keeps: letters, digits, '\n', '\t', ' '. */
+static const bool ascii_keep[128] = {
+	['\n'] = 1, ['\t'] = 1, [' '] = 1,
+	['0'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['A'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['a'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
 /* The comparison key of @sent, in the arena when it differs from a sub-span. */
 static int sentence_key(dj_span *out, const rrs_state *st, dj_span sent, dj_arena *a)
 {
@@ -180,9 +187,14 @@ static int sentence_key(dj_span *out, const rrs_state *st, dj_span sent, dj_aren
 		size_t n = 0;
 		while (p < end) {
 			const char *q = p;
-			uint32_t c = dj_utf8_next(&q);
-			bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-				(c >= 0x4E00 && c <= 0x9FA5) || c == '\n' || c == '\t' || c == ' ';
+			bool keep;
+			if ((unsigned char)*p < 0x80) {   /* ASCII: one table lookup */
+				keep = ascii_keep[(unsigned char)*p];
+				q++;
+			} else {
+				uint32_t c = dj_utf8_next(&q);
+				keep = c >= 0x4E00 && c <= 0x9FA5;
+			}
 			if (!keep && !o) {      /* first removal: copy the prefix */
 				if (!(o = dj_arena_alloc(a, k.len ? k.len : 1)))
 					return DJ_ENOMEM;
@@ -216,7 +228,9 @@ static int do_line(size_t *n_out, rrs_state *st, dj_span line, char *o, dj_arena
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		dj_span sent = { p, (size_t)((nl ? nl : end) - p) };
 		DJ_TRY(sentence_key(&key, st, sent, a));
-		if ((int64_t)dj_utf8_cplen(key.p, key.len) < st->cfg.min_repeat_sentence_length)
+		/* a UTF-8 character takes at most 4 bytes: a long key is long enough uncounted */
+		if ((int64_t)(key.len / 4) < st->cfg.min_repeat_sentence_length &&
+		    (int64_t)dj_utf8_cplen(key.p, key.len) < st->cfg.min_repeat_sentence_length)
 			added = true;
 		else
 			DJ_TRY(seen_add(st, key, &added));
