@@ -23,22 +23,30 @@ args=(--config configs/demo/process.yaml --dataset_path "$tmp/corpus.jsonl" --sh
 "$mpiexec" --oversubscribe -np 2 "$dj_process" "${args[@]}" --export_path "$tmp/ref/out.jsonl" >/dev/null 2>"$tmp/ref.err"
 check "reference run succeeds" test -s "$tmp/ref/out.jsonl"
 
+# crash_run DIR ARGS...: start a 2-rank run exporting to DIR/out.jsonl, SIGKILL one rank once
+# 10 shards are done; sets killed, done_n and status
+crash_run() {
+	local dir=$1
+	shift
+	"$mpiexec" --oversubscribe -np 2 "$dj_process" "$@" --export_path "$dir/out.jsonl" \
+		>/dev/null 2>"$dir.crash.err" &
+	local mpirun_pid=$!
+	killed=no
+	for _ in $(seq 600); do
+		done_n=$(ls "$dir/.djmpi-parts/"*.done.json 2>/dev/null | wc -l)
+		if [ "$done_n" -ge 10 ]; then
+			victim=$(pgrep -f "dj-process.*$dir/out.jsonl" | tail -1)
+			[ -n "$victim" ] && kill -9 "$victim" && killed=yes
+			break
+		fi
+		sleep 0.05
+	done
+	wait "$mpirun_pid"
+	status=$?
+}
+
 # the run to crash
-"$mpiexec" --oversubscribe -np 2 "$dj_process" "${args[@]}" --export_path "$tmp/run/out.jsonl" \
-	>/dev/null 2>"$tmp/crash.err" &
-mpirun_pid=$!
-killed=no
-for _ in $(seq 600); do
-	done_n=$(ls "$tmp/run/.djmpi-parts/"*.done.json 2>/dev/null | wc -l)
-	if [ "$done_n" -ge 10 ]; then
-		victim=$(pgrep -f "dj-process.*$tmp/run/out.jsonl" | tail -1)
-		[ -n "$victim" ] && kill -9 "$victim" && killed=yes
-		break
-	fi
-	sleep 0.05
-done
-wait "$mpirun_pid"
-status=$?
+crash_run "$tmp/run" "${args[@]}"
 check "a rank was killed mid-run (after $done_n shards)" test "$killed" = yes
 check "the killed run fails (exit $status)" test "$status" -ne 0
 check "the killed run left no export under its final name" test ! -e "$tmp/run/out.jsonl"
@@ -57,20 +65,7 @@ check "parts cleaned up after the export" test ! -e "$tmp/run/.djmpi-parts"
 # so the per-shard counts it reuses and the ones it makes agree
 sed 's/^open_tracer: true/open_tracer: true\nop_fusion: true/' configs/demo/process.yaml >"$tmp/fuse.yaml"
 fargs=(--config "$tmp/fuse.yaml" --dataset_path "$tmp/corpus.jsonl" --shard_bytes 400000 --quiet)
-"$mpiexec" --oversubscribe -np 2 "$dj_process" "${fargs[@]}" --export_path "$tmp/fz/out.jsonl" \
-	>/dev/null 2>"$tmp/fz-crash.err" &
-mpirun_pid=$!
-killed=no
-for _ in $(seq 600); do
-	done_n=$(ls "$tmp/fz/.djmpi-parts/"*.done.json 2>/dev/null | wc -l)
-	if [ "$done_n" -ge 10 ]; then
-		victim=$(pgrep -f "dj-process.*$tmp/fz/out.jsonl" | tail -1)
-		[ -n "$victim" ] && kill -9 "$victim" && killed=yes
-		break
-	fi
-	sleep 0.05
-done
-wait "$mpirun_pid"
+crash_run "$tmp/fz" "${fargs[@]}"
 check "op_fusion: a rank was killed mid-run" test "$killed" = yes
 saved=$(python3 -c 'import glob,json,sys; f=glob.glob(sys.argv[1]+"/*-op-order.json"); print(json.dumps(json.load(open(f[0]))["order"]) if f else "")' "$tmp/fz/.djmpi-parts")
 check "op_fusion: the crashed run saved its order" test -n "$saved"
