@@ -118,17 +118,10 @@ static int push(tc_state *st, size_t *n, const char *p, size_t len)
 	return 0;
 }
 
-/* @p advanced by @k code points, or @end if the text is shorter; *short_out: it was. */
-static const char *advance(const char *p, const char *end, size_t k, bool *short_out)
+/* @p advanced by @k code points, or @end if the text is shorter. */
+static const char *advance(const char *p, const char *end, size_t k)
 {
-	while (k && p < end) {
-		p++;
-		while (p < end && ((unsigned char)*p & 0xC0) == 0x80)
-			p++;
-		k--;
-	}
-	*short_out = k > 0;
-	return p;
+	return p + dj_utf8_offset(p, (size_t)(end - p), k);
 }
 
 /* split_pattern only: re.split with the match kept, pieces that strip to nothing dropped. */
@@ -158,15 +151,13 @@ static int by_pattern(tc_state *st, dj_span t, size_t *n)
 static int by_length(tc_state *st, dj_span t, size_t *n)
 {
 	const char *end = t.p + t.len, *p = t.p;
-	bool shorter;
 
-	advance(t.p, end, st->max_len + 1, &shorter);
-	if (shorter)   /* len(text) <= max_len */
+	if (advance(t.p, end, st->max_len) == end)   /* len(text) <= max_len */
 		return push(st, n, t.p, t.len);
 	while (p < end) {
-		const char *q = advance(p, end, st->max_len, &shorter);
+		const char *q = advance(p, end, st->max_len);
 		DJ_TRY(push(st, n, p, (size_t)(q - p)));
-		p = advance(p, end, st->max_len - st->overlap, &shorter);
+		p = advance(p, end, st->max_len - st->overlap);
 	}
 	return 0;
 }
@@ -175,13 +166,11 @@ static int by_length(tc_state *st, dj_span t, size_t *n)
 static int recursive(tc_state *st, dj_span t, size_t *n)
 {
 	const char *end = t.p + t.len, *p = t.p;
-	bool shorter;
 
 	for (;;) {
-		advance(p, end, st->max_len + 1, &shorter);
-		if (shorter)
+		const char *sub_end = advance(p, end, st->max_len);
+		if (sub_end == end)   /* len(rest) <= max_len */
 			return push(st, n, p, (size_t)(end - p));
-		const char *sub_end = advance(p, end, st->max_len, &shorter);
 		dj_span sub = { p, (size_t)(sub_end - p) };
 		dj_regex_iter it = DJ_REGEX_ITER_INIT;
 		size_t mb, me, lb = 0, le = 0;
@@ -199,7 +188,7 @@ static int recursive(tc_state *st, dj_span t, size_t *n)
 			p += le;
 		} else {
 			DJ_TRY(push(st, n, p, sub.len));
-			p = advance(p, end, st->max_len - st->overlap, &shorter);
+			p = advance(p, end, st->max_len - st->overlap);
 		}
 	}
 }

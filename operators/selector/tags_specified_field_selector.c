@@ -49,22 +49,13 @@ static int tags_key(dj_batch *b, size_t i, uint32_t *band, uint64_t *key, void *
 	const dj_strlist *tags = &((const tags_cfg *)st->cfg)->target_tags;
 	dj_value v = { 0 };
 	int rc = st->f.path ? dj_select_field_get(&v, b, i, &st->f) : 1;
-	const char *p = NULL;
-	size_t len = 0;
 
 	*band = 0;
 	*key = 0;
-	if (rc <= 0)
+	if (rc <= 0 || v.kind != DJ_VAL_STR)   /* strings only: a tag never equals a number or a list */
 		return rc;
-	if (v.kind == DJ_VAL_STR) {
-		p = v.u.s.p;
-		len = v.u.s.len;
-	} else if (v.kind == DJ_VAL_JSON && json_is_string(v.u.j)) {
-		p = json_string_value(v.u.j);
-		len = json_string_length(v.u.j);
-	}
-	for (size_t k = 0; p && k < tags->n && !*key; k++)
-		*key = strlen(tags->v[k]) == len && memcmp(tags->v[k], p, len) == 0;
+	for (size_t k = 0; k < tags->n && !*key; k++)
+		*key = strlen(tags->v[k]) == v.u.s.len && memcmp(tags->v[k], v.u.s.p, v.u.s.len) == 0;
 	return 0;
 }
 

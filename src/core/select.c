@@ -89,9 +89,7 @@ double dj_stats_to_number(const dj_value *v, bool reverse, dj_arena *a)
 			}
 			return sum / (double)json_array_size(v->u.j);
 		}
-		if (json_is_string(v->u.j))
-			return dj_py_float((dj_span){ json_string_value(v->u.j), json_string_length(v->u.j) }, a, &x) ? x : bad;
-		return json_number(v->u.j, &x) ? x : bad;
+		return bad;   /* a mapping, null, [] */
 	default:
 		return bad;
 	}
@@ -119,20 +117,9 @@ void dj_value_group_key(const dj_value *v, uint32_t *band, uint64_t *key)
 		*band = 2;
 		*key = XXH3_64bits(v->u.s.p, v->u.s.len);
 		return;
-	case DJ_VAL_JSON: {
+	case DJ_VAL_JSON: {   /* a list or mapping (or a null stat); scalars have their own kinds */
 		if (json_is_null(v->u.j))
 			return;
-		dj_value num;
-		if (json_number(v->u.j, &x)) {
-			num = (dj_value){ .kind = DJ_VAL_REAL, .u.d = x };
-			dj_value_group_key(&num, band, key);
-			return;
-		}
-		if (json_is_string(v->u.j)) {
-			*band = 2;
-			*key = XXH3_64bits(json_string_value(v->u.j), json_string_length(v->u.j));
-			return;
-		}
 		char *s = json_dumps(v->u.j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 		*band = 3;
 		*key = s ? XXH3_64bits(s, strlen(s)) : 0;

@@ -8,6 +8,7 @@
  * Accounting invariant, checked at the end: lines read = blank + sampled out + rejected +
  * samples in, and samples in = samples out + sum of per-op drops. */
 #include <errno.h>
+#include <stdarg.h>
 #include <libgen.h>
 #include <math.h>
 #include <stdio.h>
@@ -142,45 +143,46 @@ static int agree(dj_exec *ex, int rc)
 
 /* ---- plan: inputs, shards, fingerprint, resume ------------------------------------------- */
 
+char *dj_exec__parts_file(const dj_exec *ex, const char *fmt, ...)
+{
+	char *name = NULL, *p = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&name, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return NULL;
+	if (asprintf(&p, "%s/.djmpi-parts/%s-%s", ex->r->work_dir, ex->r->project_name, name) < 0)
+		p = NULL;
+	free(name);
+	return p;
+}
+
 char *dj_exec__part_path(const dj_exec *ex, size_t index)
 {
-	char *p = NULL;
-	if (asprintf(&p, "%s/.djmpi-parts/%s-part-%06zu%s", ex->r->work_dir, ex->r->project_name,
-		index, ex->ext) < 0)
-		return NULL;
-	return p;
+	return dj_exec__parts_file(ex, "part-%06zu%s", index, ex->ext);
 }
 
 char *dj_exec__spill_path(const dj_exec *ex, size_t stage, size_t index, bool gids)
 {
-	char *p = NULL;
-	if (asprintf(&p, "%s/.djmpi-parts/%s-stage%zu-part-%06zu.%s", ex->r->work_dir, ex->r->project_name,
-		stage, index, gids ? "gids" : "jsonl") < 0)
-		return NULL;
-	return p;
+	return dj_exec__parts_file(ex, "stage%zu-part-%06zu.%s", stage, index, gids ? "gids" : "jsonl");
 }
 
 char *dj_exec__order_path(const dj_exec *ex, size_t index)
 {
-	char *p = NULL;
-	if (asprintf(&p, "%s/.djmpi-parts/%s-part-%06zu.order", ex->r->work_dir, ex->r->project_name,
-		index) < 0)
-		return NULL;
-	return p;
-}
-
-bool dj_exec__is_global(const dj_op_vtab *v)
-{
-	return v->kind == DJ_OP_DEDUPLICATOR || v->kind == DJ_OP_SELECTOR;
+	return dj_exec__parts_file(ex, "part-%06zu.order", index);
 }
 
 char *dj_exec__marker_path(const dj_exec *ex, size_t index)
 {
-	char *p = NULL;
-	if (asprintf(&p, "%s/.djmpi-parts/%s-part-%06zu.done.json", ex->r->work_dir, ex->r->project_name,
-		index) < 0)
-		return NULL;
-	return p;
+	return dj_exec__parts_file(ex, "part-%06zu.done.json", index);
+}
+
+static bool is_global(const dj_op_vtab *v)
+{
+	return v->kind == DJ_OP_DEDUPLICATOR || v->kind == DJ_OP_SELECTOR;
 }
 
 bool dj_exec__shard_done(const dj_exec *ex, size_t index)
@@ -396,7 +398,7 @@ static void stage_bounds(const dj_exec *ex, size_t s, size_t *lo, size_t *hi)
 
 	*lo = 0;
 	for (; k < ex->n_ops; k++) {
-		if (!dj_exec__is_global(ex->ops[k].rop->vtab))
+		if (!is_global(ex->ops[k].rop->vtab))
 			continue;
 		if (seen == s)
 			break;
@@ -413,6 +415,16 @@ static size_t stage_extra(const dj_exec *ex)
 		return 0;
 	const dj_op_run *o = &ex->ops[ex->op_hi];
 	return o->rop->vtab->key_extra ? o->rop->vtab->key_extra(o->state) : 0;
+}
+
+/* Make stage @s the current one: its ops, whether it is the last, what its global op needs. */
+static void enter_stage(dj_exec *ex, size_t s)
+{
+	stage_bounds(ex, s, &ex->op_lo, &ex->op_hi);
+	ex->final_stage = s + 1 == ex->n_stages;
+	ex->extra_len = stage_extra(ex);
+	ex->stage_selects = !ex->final_stage && ex->op_hi < ex->n_ops &&
+		ex->ops[ex->op_hi].rop->vtab->kind == DJ_OP_SELECTOR;
 }
 
 typedef struct verify_ctx {
@@ -713,7 +725,7 @@ int dj_exec_run_all(dj_dist *d, const dj_recipe *r, const dj_run_options *opts)
 	if ((rc = agree(&ex, rc)) < 0 || (rc = number_lines(&ex)) < 0 || (rc = dj_exec__fuse_all(&ex)) < 0)
 		goto out;
 	for (size_t k = 0; k < ex.n_ops; k++)
-		ex.n_stages += dj_exec__is_global(ex.ops[k].rop->vtab);
+		ex.n_stages += is_global(ex.ops[k].rop->vtab);
 	ex.n_stages++;
 	if (ex.n_stages > 1 && ex.opts.resume) {
 		if (rank == 0)
@@ -727,10 +739,7 @@ int dj_exec_run_all(dj_dist *d, const dj_recipe *r, const dj_run_options *opts)
 		rc = dj_error_set(DJ_ENOMEM, "out of memory");
 		goto out;
 	}
-	stage_bounds(&ex, 0, &ex.op_lo, &ex.op_hi);
-	ex.final_stage = ex.n_stages == 1;
-	ex.extra_len = stage_extra(&ex);
-	ex.stage_selects = !ex.final_stage && ex.op_hi < ex.n_ops && ex.ops[ex.op_hi].rop->vtab->kind == DJ_OP_SELECTOR;
+	enter_stage(&ex, 0);
 	if (rank == 0 && ex.opts.resume) {
 		size_t n_done = 0;
 		for (size_t i = 0; i < ex.plan.n; i++)
@@ -773,10 +782,7 @@ int dj_exec_run_all(dj_dist *d, const dj_recipe *r, const dj_run_options *opts)
 		bool traced = ex.ops[prev_hi].traced && !sel;
 		if (traced && (rc = agree(&ex, trace_pick_all(&ex, &pairs, &n_pairs))) < 0)
 			break;
-		stage_bounds(&ex, ex.stage, &ex.op_lo, &ex.op_hi);
-		ex.final_stage = ex.stage + 1 == ex.n_stages;
-		ex.extra_len = stage_extra(&ex);
-		ex.stage_selects = !ex.final_stage && ex.ops[ex.op_hi].rop->vtab->kind == DJ_OP_SELECTOR;
+		enter_stage(&ex, ex.stage);
 		for (size_t m = 0; m < ex.n_mine && rc == 0; m++) {
 			double ts = dj_exec__now();
 			rc = dj_exec__shard(&ex, ex.mine[m], m, NULL);

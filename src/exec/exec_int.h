@@ -123,8 +123,9 @@ char *dj_exec__order_path(const dj_exec *ex, size_t index);
  *  Needs the plan and the fingerprint; call before any shard is processed. */
 int dj_exec__fuse_all(dj_exec *ex);
 
-/** Does this op end a stage (a deduplicator or a selector: a global decision)? */
-bool dj_exec__is_global(const dj_op_vtab *v);
+/** The path of a file of this run in <work_dir>/.djmpi-parts/, named "<project>-" + @fmt
+ *  (malloc'd; NULL when out of memory). */
+char *dj_exec__parts_file(const dj_exec *ex, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /** Between batches: rank 0 answers shard requests and refreshes the progress display. */
 int dj_exec__tick(dj_exec *ex, void *queue);

@@ -200,10 +200,7 @@ out:
 
 static char *order_path(const dj_exec *ex)
 {
-	char *p = NULL;
-	if (asprintf(&p, "%s/.djmpi-parts/%s-op-order.json", ex->r->work_dir, ex->r->project_name) < 0)
-		return NULL;
-	return p;
+	return dj_exec__parts_file(ex, "op-order.json");
 }
 
 /* Rank 0 on --resume: the order an earlier run of this very plan chose, into @perm. */
