@@ -8,11 +8,7 @@ dj_process=$(realpath "$1")
 mpiexec=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-fail=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
+source "$(dirname "${BASH_SOURCE[0]}")/../tap.sh"
 run() {   # run NAME EXPECTED_EXIT RECIPE-BODY [args...]: output in $tmp/NAME/out.jsonl
 	local name=$1 want=$2 body=$3
 	shift 3

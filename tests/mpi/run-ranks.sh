@@ -11,10 +11,7 @@ shift 2
 ranks=("$@" 8)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-fail=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $*"; }
+source "$(dirname "${BASH_SOURCE[0]}")/../tap.sh"
 
 counts() {   # per-op in/out and sample totals from a summary.json
 	python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print(json.dumps([s["samples"], [(o["name"],o["in"],o["out"]) for o in s["ops"]]]))' "$1"

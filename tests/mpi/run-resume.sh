@@ -7,11 +7,7 @@ dj_process=$1
 mpiexec=$2
 tmp=$(mktemp -d)
 trap 'pkill -9 -f "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
-n=0
-fail=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
+source "$(dirname "${BASH_SOURCE[0]}")/../tap.sh"
 counts() {
 	python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print(json.dumps([s["samples"], [(o["name"],o["in"],o["out"]) for o in s["ops"]]]))' "$1"
 }

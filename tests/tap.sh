@@ -1,0 +1,7 @@
+# TAP helpers sourced by the shell test scripts: ok/not_ok print a numbered line and count
+# failures in $fail; check WHAT CMD... runs CMD and reports it as WHAT.
+n=0
+fail=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $*"; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
