@@ -23,14 +23,6 @@ run() {
 		sed 's/^/# /' "$tmp/$name.err" | head -10
 	fi
 }
-err_has() {   # err_has NAME TEXT...
-	local name=$1
-	shift
-	for t in "$@"; do
-		if grep -qF -- "$t" "$tmp/$name.err"; then ok "$name: stderr mentions '$t'"
-		else not_ok "$name: stderr lacks '$t'"; sed 's/^/# /' "$tmp/$name.err" | head -5; fi
-	done
-}
 json_get() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); exec("print("+sys.argv[2]+")")' "$@"; }
 
 recipe() {   # recipe FILE YAML-BODY

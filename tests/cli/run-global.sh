@@ -19,14 +19,6 @@ run() {   # run NAME EXPECTED_EXIT RECIPE-BODY [args...]: output in $tmp/NAME/ou
 	if [ "$got" -eq "$want" ]; then ok "$name: exit $want"
 	else not_ok "$name: exit $got, expected $want"; sed 's/^/# /' "$tmp/$name.err" | head -10; fi
 }
-err_has() {
-	local name=$1
-	shift
-	for t in "$@"; do
-		if grep -qF -- "$t" "$tmp/$name.err"; then ok "$name: stderr mentions '$t'"
-		else not_ok "$name: stderr lacks '$t'"; sed 's/^/# /' "$tmp/$name.err" | head -5; fi
-	done
-}
 py() { python3 - "$@"; }
 data=data/demo
 
